@@ -299,3 +299,24 @@ func CleanTemp(root string) (int, error) {
 	})
 	return n, err
 }
+
+// CleanPartitionTemp removes the temporary files of one topic partition, in
+// every date folder of its family, returning how many. Unlike CleanTemp it is
+// safe while other processes write other partitions to the same lake: a
+// transformer calls it when it is assigned the partition, when any temporary
+// file of that partition can only be a crashed writer's leftover.
+func CleanPartitionTemp(root string, fam events.Family, topic string, partition int) (int, error) {
+	pattern := filepath.Join(root, string(fam), "date=*", tempPrefix+fmt.Sprintf("%s+%d+", topic, partition)+"*.parquet.tmp")
+	matches, err := filepath.Glob(pattern)
+	if err != nil {
+		return 0, fmt.Errorf("lake: clean temp %s: %w", pattern, err)
+	}
+	n := 0
+	for _, m := range matches {
+		if err := os.Remove(m); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return n, fmt.Errorf("lake: clean temp: %w", err)
+		}
+		n++
+	}
+	return n, nil
+}
