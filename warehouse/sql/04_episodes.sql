@@ -1,0 +1,149 @@
+-- episodes: one row per referral, the referral's attributes plus what its
+-- care amounted to. Every talking-therapies metric reads this table.
+--
+--   first_treatment_date, treatment_sessions: attended `treatment`/`group`
+--     sessions (METRICS.md conventions)
+--   wait_days: first_treatment_date - received_date, whole local days
+--   worker_id: the referral's clinician, the worker with most attended
+--     treatment sessions, ties broken by the earliest first such session
+--     (then by worker_id)
+--   step: the highest step of any of the referral's sessions
+--   <measure>_first/_last/_paired: paired scores, at least two scores on
+--     different local dates between receipt and the end date (inclusive),
+--     first = earliest, last = latest (same-day ties by time, then event_id)
+--   anx_*: the anxiety measure, GAD-7 for every referral for now
+--   finished: ended with >= 2 treatment sessions
+--   paired: paired on both the depression and the anxiety measure
+--   not_at_caseness, recovered, reliable_improvement,
+--   reliable_deterioration, reliable_recovery: METRICS.md "Outcomes",
+--     FALSE unless paired
+CREATE OR REPLACE TABLE episodes AS
+WITH treatment AS (
+    SELECT
+        referral_id,
+        min(session_date) AS first_treatment_date,
+        count(*) AS treatment_sessions
+    FROM sessions
+    WHERE is_treatment
+    GROUP BY referral_id
+),
+
+clinician AS (
+    SELECT
+        referral_id,
+        worker_id
+    FROM sessions
+    WHERE is_treatment
+    GROUP BY referral_id, worker_id
+    QUALIFY row_number() OVER (
+        PARTITION BY referral_id ORDER BY count(*) DESC, min(occurred_at), worker_id
+    ) = 1
+),
+
+steps AS (
+    SELECT
+        referral_id,
+        max(step) AS step
+    FROM sessions
+    GROUP BY referral_id
+),
+
+in_episode AS (
+    SELECT
+        s.referral_id,
+        s.measure,
+        s.total,
+        s.occurred_at,
+        s.score_date,
+        s.event_id
+    FROM scores AS s
+    INNER JOIN referrals AS r USING (referral_id)
+    WHERE s.total IS NOT NULL
+        AND s.score_date >= r.received_date
+        AND (r.ended_date IS NULL OR s.score_date <= r.ended_date)
+),
+
+pairs AS (
+    SELECT
+        referral_id,
+        measure,
+        first(total ORDER BY occurred_at, event_id) AS first_score,
+        last(total ORDER BY occurred_at, event_id) AS last_score,
+        count(DISTINCT score_date) >= 2 AS paired
+    FROM in_episode
+    GROUP BY referral_id, measure
+),
+
+measured AS (
+    SELECT
+        r.*,
+        t.first_treatment_date,
+        coalesce(t.treatment_sessions, 0) AS treatment_sessions,
+        t.first_treatment_date - r.received_date AS wait_days,
+        c.worker_id,
+        st.step,
+        'gad7' AS anxiety_measure,
+        d.first_score AS phq9_first,
+        d.last_score AS phq9_last,
+        coalesce(d.paired, FALSE) AS phq9_paired,
+        a.first_score AS anx_first,
+        a.last_score AS anx_last,
+        coalesce(a.paired, FALSE) AS anx_paired,
+        dt.caseness AS phq9_caseness,
+        dt.reliable_change AS phq9_reliable_change,
+        ax.caseness AS anx_caseness,
+        ax.reliable_change AS anx_reliable_change
+    FROM referrals AS r
+    LEFT JOIN treatment AS t USING (referral_id)
+    LEFT JOIN clinician AS c USING (referral_id)
+    LEFT JOIN steps AS st USING (referral_id)
+    LEFT JOIN pairs AS d ON d.referral_id = r.referral_id AND d.measure = 'phq9'
+    LEFT JOIN pairs AS a ON a.referral_id = r.referral_id AND a.measure = 'gad7'
+    LEFT JOIN measure_thresholds AS dt ON dt.measure = 'phq9'
+    LEFT JOIN measure_thresholds AS ax ON ax.measure = 'gad7'
+),
+
+flagged AS (
+    SELECT
+        *,
+        ended_date IS NOT NULL AND treatment_sessions >= 2 AS finished,
+        phq9_paired AND anx_paired AS paired,
+        phq9_paired AND anx_paired AND phq9_first >= phq9_caseness AS phq9_case_first,
+        phq9_paired AND anx_paired AND anx_first >= anx_caseness AS anx_case_first,
+        phq9_paired AND anx_paired AND phq9_last < phq9_caseness AND anx_last < anx_caseness AS below_caseness_last,
+        phq9_paired AND phq9_first - phq9_last >= phq9_reliable_change AS phq9_improved,
+        phq9_paired AND phq9_last - phq9_first >= phq9_reliable_change AS phq9_deteriorated,
+        anx_paired AND anx_first - anx_last >= anx_reliable_change AS anx_improved,
+        anx_paired AND anx_last - anx_first >= anx_reliable_change AS anx_deteriorated
+    FROM measured
+)
+
+SELECT
+    * EXCLUDE (phq9_case_first, anx_case_first, below_caseness_last),
+    paired AND NOT phq9_case_first AND NOT anx_case_first AS not_at_caseness,
+    paired AND (phq9_case_first OR anx_case_first) AND below_caseness_last AS recovered,
+    paired AND (phq9_improved OR anx_improved) AND NOT (phq9_deteriorated OR anx_deteriorated)
+        AS reliable_improvement,
+    paired AND (phq9_deteriorated OR anx_deteriorated) AND NOT (phq9_improved OR anx_improved)
+        AS reliable_deterioration,
+    paired AND (phq9_case_first OR anx_case_first) AND below_caseness_last
+    AND (phq9_improved OR anx_improved) AND NOT (phq9_deteriorated OR anx_deteriorated)
+        AS reliable_recovery
+FROM flagged;
+
+-- session_facts: sessions with their referral's attributes, so that the
+-- engagement metrics break down by the same dimensions as the outcomes.
+-- Here worker_id and step are the session's own.
+CREATE OR REPLACE TABLE session_facts AS
+SELECT
+    s.*,
+    e.programme,
+    e.referral_source,
+    e.gp_practice,
+    e.age_band,
+    e.gender,
+    e.ethnicity,
+    e.problem,
+    e.complexity
+FROM sessions AS s
+INNER JOIN episodes AS e USING (referral_id);

@@ -1,0 +1,22 @@
+-- not_at_caseness (v1): in the cohort, first PHQ-9 < 10 and first anxiety score < its cut-off.
+-- Cohort finished_paired: finished_treatment (ended in the period with >= 2
+-- treatment sessions) with paired scores on PHQ-9 and the anxiety measure
+-- (GAD-7 for every referral for now). PHQ-9 caseness >= 10, reliable change
+-- 6; GAD-7 caseness >= 8, reliable change 4 (measure_thresholds).
+WITH cohort AS (
+    SELECT
+        *,
+        ended_date AS cohort_date
+    FROM episodes
+    WHERE programme = 'talking_therapies' AND finished AND paired
+)
+
+SELECT
+    {{group}} AS grp,
+    count(*) FILTER (WHERE not_at_caseness) AS num,
+    NULL AS den
+FROM cohort
+WHERE cohort_date BETWEEN $from::DATE AND $to::DATE
+    AND ($service = '' OR service = $service)
+GROUP BY ALL
+ORDER BY grp;

@@ -1,0 +1,22 @@
+-- recovery_rate (v1): recovered ÷ (finished_paired − not_at_caseness); national standard 50%.
+-- Cohort finished_paired: finished_treatment (ended in the period with >= 2
+-- treatment sessions) with paired scores on PHQ-9 and the anxiety measure
+-- (GAD-7 for every referral for now). PHQ-9 caseness >= 10, reliable change
+-- 6; GAD-7 caseness >= 8, reliable change 4 (measure_thresholds).
+WITH cohort AS (
+    SELECT
+        *,
+        ended_date AS cohort_date
+    FROM episodes
+    WHERE programme = 'talking_therapies' AND finished AND paired AND NOT not_at_caseness
+)
+
+SELECT
+    {{group}} AS grp,
+    count(*) FILTER (WHERE recovered) AS num,
+    count(*) AS den
+FROM cohort
+WHERE cohort_date BETWEEN $from::DATE AND $to::DATE
+    AND ($service = '' OR service = $service)
+GROUP BY ALL
+ORDER BY grp;

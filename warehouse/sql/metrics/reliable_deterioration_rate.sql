@@ -1,0 +1,22 @@
+-- reliable_deterioration_rate (v1): reliably deteriorated on at least one measure and reliably improved on neither, ÷ finished_paired.
+-- Cohort finished_paired: finished_treatment (ended in the period with >= 2
+-- treatment sessions) with paired scores on PHQ-9 and the anxiety measure
+-- (GAD-7 for every referral for now). PHQ-9 caseness >= 10, reliable change
+-- 6; GAD-7 caseness >= 8, reliable change 4 (measure_thresholds).
+WITH cohort AS (
+    SELECT
+        *,
+        ended_date AS cohort_date
+    FROM episodes
+    WHERE programme = 'talking_therapies' AND finished AND paired
+)
+
+SELECT
+    {{group}} AS grp,
+    count(*) FILTER (WHERE reliable_deterioration) AS num,
+    count(*) AS den
+FROM cohort
+WHERE cohort_date BETWEEN $from::DATE AND $to::DATE
+    AND ($service = '' OR service = $service)
+GROUP BY ALL
+ORDER BY grp;

@@ -1,0 +1,20 @@
+-- wait_6wk_pct (v1): % of finished_treatment whose wait to first treatment
+-- is <= 42 days (6 weeks; national standard 75%).
+-- Wait = date(first treatment) - date(referral received), local dates.
+WITH cohort AS (
+    SELECT
+        *,
+        ended_date AS cohort_date
+    FROM episodes
+    WHERE programme = 'talking_therapies' AND finished
+)
+
+SELECT
+    {{group}} AS grp,
+    count(*) FILTER (WHERE wait_days <= 42) AS num,
+    count(*) AS den
+FROM cohort
+WHERE cohort_date BETWEEN $from::DATE AND $to::DATE
+    AND ($service = '' OR service = $service)
+GROUP BY ALL
+ORDER BY grp;

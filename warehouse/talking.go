@@ -1,0 +1,184 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// TalkingTherapies computes every talking-therapies metric of the catalogue
+// for the period, for one service or for all (service ""): headline values,
+// breakdowns and the monthly series of the 24 months up to the period's end.
+func (w *Warehouse) TalkingTherapies(ctx context.Context, p Period, service string) (*Result, error) {
+	if p.To.Before(p.From) {
+		return nil, fmt.Errorf("warehouse: period %s ends before it starts", p)
+	}
+	res := &Result{
+		Period: p, Service: service,
+		Metrics:    map[string]Value{},
+		Breakdowns: map[string]map[string]map[string]Value{},
+		Series:     map[string][]SeriesPoint{},
+		Provenance: w.Provenance(),
+	}
+	if service == "" {
+		res.Service = "all"
+	}
+	from, to := day(p.From), day(p.To)
+	for _, c := range catalogue {
+		note := ""
+		if c.outcome {
+			note = gad7Note
+		}
+		switch c.kind {
+		case kindRate:
+			continue // after entered_treatment, below
+		case kindShare:
+			rows, err := w.metric(ctx, c.ID, "referral_source", from, to, service)
+			if err != nil {
+				return nil, err
+			}
+			total := 0.0
+			groups := map[string]Value{}
+			for g, r := range rows {
+				groups[g] = c.value(r)
+				total = r.den
+			}
+			res.Breakdowns[c.ID] = map[string]map[string]Value{"referral_source": groups}
+			res.Metrics[c.ID] = Value{Denominator: ptr(total), Note: "a share per referral_source: see breakdowns"}
+			continue
+		}
+		rows, err := w.metric(ctx, c.ID, "", from, to, service)
+		if err != nil {
+			return nil, err
+		}
+		v := c.value(rows["all"])
+		v.Note = joinNotes(v.Note, note)
+		res.Metrics[c.ID] = v
+		for _, d := range c.breakdowns {
+			rows, err := w.metric(ctx, c.ID, d, from, to, service)
+			if err != nil {
+				return nil, err
+			}
+			groups := map[string]Value{}
+			for g, r := range rows {
+				groups[g] = c.value(r)
+			}
+			if res.Breakdowns[c.ID] == nil {
+				res.Breakdowns[c.ID] = map[string]map[string]Value{}
+			}
+			res.Breakdowns[c.ID][d] = groups
+		}
+	}
+	res.Metrics["access_rate_per_100k"] = w.accessRate(res.Metrics["entered_treatment"])
+
+	first := time.Date(p.To.Year(), p.To.Month()-23, 1, 0, 0, 0, 0, time.UTC)
+	for _, id := range seriesMetrics {
+		rows, err := w.metric(ctx, id, "month", day(first), to, service)
+		if err != nil {
+			return nil, err
+		}
+		c := catalogueEntry(id)
+		for m := first; !m.After(p.To); m = m.AddDate(0, 1, 0) {
+			key := m.Format("2006-01")
+			res.Series[id] = append(res.Series[id], SeriesPoint{Month: key, Value: c.value(rows[key])})
+		}
+	}
+	return res, nil
+}
+
+func (w *Warehouse) accessRate(entered Value) Value {
+	if w.cfg.Population <= 0 {
+		return Value{Note: "no adult population configured"}
+	}
+	pop := float64(w.cfg.Population)
+	return Value{Value: ptr(*entered.Value / pop * 100000), Numerator: ptr(*entered.Value), Denominator: ptr(pop)}
+}
+
+// row is one group of a metric query: (num, den) as the SQL returned them.
+type row struct {
+	num, den float64
+	hasNum   bool
+}
+
+// metric runs one metric's SQL grouped by dim ("" = one group "all",
+// "month" = the month of the cohort date, else a breakdown dimension).
+func (w *Warehouse) metric(ctx context.Context, id, dim, from, to, service string) (map[string]row, error) {
+	group := "'all'"
+	switch {
+	case dim == "month":
+		group = "strftime(cohort_date, '%Y-%m')"
+	case dim != "":
+		if !slices.Contains(dims, dim) {
+			return nil, fmt.Errorf("warehouse: unknown breakdown dimension %q", dim)
+		}
+		group = "coalesce(CAST(" + dim + " AS VARCHAR), 'unknown')"
+	}
+	q := strings.ReplaceAll(w.metrics[id], "{{group}}", group)
+	rs, err := w.db.QueryContext(ctx, q, sql.Named("from", from), sql.Named("to", to), sql.Named("service", service))
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: metric %s by %q: %w", id, dim, err)
+	}
+	defer rs.Close()
+	out := map[string]row{}
+	for rs.Next() {
+		var g string
+		var num, den sql.NullFloat64
+		if err := rs.Scan(&g, &num, &den); err != nil {
+			return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)
+		}
+		out[g] = row{num: num.Float64, den: den.Float64, hasNum: num.Valid}
+	}
+	if err := rs.Err(); err != nil {
+		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)
+	}
+	return out, nil
+}
+
+func catalogueEntry(id string) catalogueItem {
+	for _, c := range catalogue {
+		if c.ID == id {
+			return c
+		}
+	}
+	panic("warehouse: no metric " + id)
+}
+
+// value turns a metric query's row into a Value by the metric's kind. A
+// missing row is an empty cohort.
+func (c catalogueItem) value(r row) Value {
+	switch c.kind {
+	case kindCount:
+		return Value{Value: ptr(r.num)}
+	case kindMedian:
+		v := Value{Denominator: ptr(r.den)}
+		if r.den > 0 && r.hasNum {
+			v.Value = ptr(r.num)
+		} else {
+			v.Note = "empty cohort"
+		}
+		return v
+	case kindMean:
+		v := Value{Numerator: ptr(r.num), Denominator: ptr(r.den)}
+		if r.den > 0 {
+			v.Value = ptr(r.num / r.den)
+		} else {
+			v.Note = "empty cohort"
+		}
+		return v
+	default:
+		return Proportion(r.num, r.den)
+	}
+}
+
+func joinNotes(a, b string) string {
+	switch {
+	case a == "":
+		return b
+	case b == "":
+		return a
+	}
+	return a + "; " + b
+}

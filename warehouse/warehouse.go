@@ -1,0 +1,321 @@
+package warehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/lake"
+
+	_ "github.com/marcboeker/go-duckdb/v2" // registers the "duckdb" driver
+)
+
+//go:embed sql/*.sql sql/metrics/*.sql
+var sqlFS embed.FS
+
+// Config says which lake to read and how. The zero value of every field but
+// Lake is a usable default.
+type Config struct {
+	// Lake is the lake root (see package lake). Required.
+	Lake string
+	// DBPath is the DuckDB database file; "" (the default) is in memory.
+	// The warehouse rebuilds its tables on every Open either way.
+	DBPath string
+	// TimeZone is the service's IANA time zone, in which every date is taken.
+	// Default "Europe/London".
+	TimeZone string
+	// AsOf, when not zero, hides events recorded after it (and so
+	// retractions and erasures recorded after it are not applied).
+	// Zero means everything in the lake.
+	AsOf time.Time
+	// Population is the adult population for access_rate_per_100k; 0 (the
+	// default) leaves the metric without a value and with a note.
+	Population int
+	// Version is the code version recorded in Provenance.
+	Version string
+	// ExportDir, when set, is a directory the database may write to (for
+	// example COPY ... TO for Parquet exports through DB). Default none:
+	// the database can read only the lake.
+	ExportDir string
+	// Now stamps Provenance.GeneratedAt; default time.Now. Tests fix it.
+	Now func() time.Time
+}
+
+// Validate fills defaults and checks the configuration.
+func (c *Config) Validate() error {
+	if c.Lake == "" {
+		return errors.New("warehouse: Config.Lake is required")
+	}
+	if c.TimeZone == "" {
+		c.TimeZone = "Europe/London"
+	}
+	if !tzPattern.MatchString(c.TimeZone) {
+		return fmt.Errorf("warehouse: time zone %q: want an IANA name such as Europe/London", c.TimeZone)
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return fmt.Errorf("warehouse: time zone %q: %w", c.TimeZone, err)
+	}
+	if c.Population < 0 {
+		return fmt.Errorf("warehouse: population %d: want 0 (not configured) or more", c.Population)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+var tzPattern = regexp.MustCompile(`^[A-Za-z0-9_+\-/]+$`)
+
+// Warehouse is DuckDB over one snapshot of the lake: the base views, the
+// materialised projections (events, referrals, sessions, scores, episodes)
+// and the metric queries. Safe for concurrent use. Close it when done.
+type Warehouse struct {
+	db      *sql.DB
+	cfg     Config
+	tmp     string // schema-only Parquet files, removed by Close
+	lakeFP  string
+	nFiles  int
+	dataAt  time.Time // latest recorded_at of a visible event
+	metrics map[string]string
+}
+
+// Open reads the lake's committed files and builds the warehouse. The lake
+// is immutable between opens: a file committed after Open is not seen
+// until the next Open.
+func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	w := &Warehouse{cfg: cfg, metrics: map[string]string{}}
+	ok := false
+	defer func() {
+		if !ok {
+			w.Close()
+		}
+	}()
+	byFamily, err := w.listLake()
+	if err != nil {
+		return nil, err
+	}
+	if w.tmp, err = os.MkdirTemp("", "evalpipe-warehouse-"); err != nil {
+		return nil, fmt.Errorf("warehouse: %w", err)
+	}
+	if w.db, err = sql.Open("duckdb", cfg.DBPath); err != nil {
+		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", cfg.DBPath, err)
+	}
+	if err := w.build(ctx, byFamily); err != nil {
+		return nil, err
+	}
+	if err := w.sandbox(ctx); err != nil {
+		return nil, err
+	}
+	for _, c := range catalogue {
+		if c.kind == kindRate {
+			continue
+		}
+		b, err := sqlFS.ReadFile("sql/metrics/" + c.ID + ".sql")
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: metric %s has no SQL: %w", c.ID, err)
+		}
+		w.metrics[c.ID] = string(b)
+	}
+	ok = true
+	return w, nil
+}
+
+// families are the lake folders the warehouse reads, valid events first.
+var families = append(append([]events.Family{}, events.Families...), events.DeadLetter)
+
+// listLake groups the lake's committed files by family and fingerprints
+// the list (sha256 of relative path and size, sorted).
+func (w *Warehouse) listLake() (map[events.Family][]string, error) {
+	files, err := lake.Files(w.cfg.Lake)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: list lake %s: %w", w.cfg.Lake, err)
+	}
+	out := map[events.Family][]string{}
+	var lines []string
+	for _, f := range files {
+		rel, err := filepath.Rel(w.cfg.Lake, f.Path)
+		if err != nil {
+			return nil, err
+		}
+		fam := events.Family(strings.Split(filepath.ToSlash(rel), "/")[0])
+		st, err := os.Stat(f.Path)
+		if err != nil {
+			return nil, fmt.Errorf("warehouse: %w", err)
+		}
+		abs, err := filepath.Abs(f.Path)
+		if err != nil {
+			return nil, err
+		}
+		out[fam] = append(out[fam], abs)
+		lines = append(lines, fmt.Sprintf("%s\t%d\n", filepath.ToSlash(rel), st.Size()))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+	}
+	w.lakeFP = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	w.nFiles = len(files)
+	return out, nil
+}
+
+// schemaFile writes a Parquet file with a family's columns and no rows.
+func (w *Warehouse) schemaFile(fam events.Family) (string, error) {
+	lw, err := lake.Create(w.tmp, fam, time.Unix(0, 0), "schema", 0, 0, lake.Options{})
+	if err != nil {
+		return "", fmt.Errorf("warehouse: schema file for %s: %w", fam, err)
+	}
+	if err := lw.Commit(-1); err != nil {
+		return "", fmt.Errorf("warehouse: schema file for %s: %w", fam, err)
+	}
+	return lw.Path(), nil
+}
+
+func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]string) error {
+	if _, err := w.db.ExecContext(ctx, "SET GLOBAL TimeZone = 'UTC'"); err != nil {
+		return fmt.Errorf("warehouse: set time zone: %w", err)
+	}
+	rawTmpl := mustSQL("sql/01_raw.sql")
+	for _, fam := range families {
+		schema, err := w.schemaFile(fam)
+		if err != nil {
+			return err
+		}
+		files := append([]string{schema}, byFamily[fam]...)
+		quoted := make([]string, len(files))
+		for i, f := range files {
+			quoted[i] = sqlString(f)
+		}
+		q := strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quoted, ", ")+"]").Replace(rawTmpl)
+		if _, err := w.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("warehouse: view raw_%s: %w", fam, err)
+		}
+	}
+	asOf := "'infinity'::TIMESTAMPTZ"
+	if !w.cfg.AsOf.IsZero() {
+		asOf = sqlString(w.cfg.AsOf.UTC().Format(time.RFC3339Nano)) + "::TIMESTAMPTZ"
+	}
+	r := strings.NewReplacer("{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone)
+	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql"} {
+		if _, err := w.db.ExecContext(ctx, r.Replace(mustSQL(name))); err != nil {
+			return fmt.Errorf("warehouse: %s: %w", name, err)
+		}
+	}
+	var at sql.NullTime
+	if err := w.db.QueryRowContext(ctx, "SELECT max(recorded_at) FROM events").Scan(&at); err != nil {
+		return fmt.Errorf("warehouse: latest event: %w", err)
+	}
+	w.dataAt = at.Time.UTC()
+	return nil
+}
+
+// sandbox confines the database to the lake (and ExportDir): after it, no
+// query can read or write any other file, nor install or load an extension.
+func (w *Warehouse) sandbox(ctx context.Context) error {
+	dirs := []string{w.cfg.Lake, w.tmp}
+	if w.cfg.ExportDir != "" {
+		dirs = append(dirs, w.cfg.ExportDir)
+	}
+	quoted := make([]string, len(dirs))
+	for i, d := range dirs {
+		abs, err := filepath.Abs(d)
+		if err != nil {
+			return err
+		}
+		quoted[i] = sqlString(abs + string(filepath.Separator))
+	}
+	for _, q := range []string{
+		"SET GLOBAL allowed_directories = [" + strings.Join(quoted, ", ") + "]",
+		"SET GLOBAL enable_external_access = false",
+	} {
+		if _, err := w.db.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("warehouse: sandbox: %w", err)
+		}
+	}
+	return nil
+}
+
+// Close releases the database and the temporary files.
+func (w *Warehouse) Close() error {
+	var err error
+	if w.db != nil {
+		err = w.db.Close()
+	}
+	if w.tmp != "" {
+		if rerr := os.RemoveAll(w.tmp); err == nil {
+			err = rerr
+		}
+	}
+	return err
+}
+
+// DB is the underlying database, for the query and export layers. It holds
+// the views and tables of README.md and is sandboxed to the lake.
+func (w *Warehouse) DB() *sql.DB { return w.db }
+
+// Provenance says what the warehouse was built from. AsOf is Config.AsOf,
+// or when that is zero the latest recorded_at of any event read.
+func (w *Warehouse) Provenance() Provenance {
+	asOf := w.cfg.AsOf.UTC()
+	if w.cfg.AsOf.IsZero() {
+		asOf = w.dataAt
+	}
+	mv := map[string]int{}
+	for _, c := range catalogue {
+		mv[c.ID] = c.Version
+	}
+	return Provenance{
+		AsOf: asOf, Lake: w.lakeFP, LakeFiles: w.nFiles, Version: w.cfg.Version,
+		Metrics: mv, TimeZone: w.cfg.TimeZone, GeneratedAt: w.cfg.Now().UTC(),
+	}
+}
+
+// Counts are the warehouse's side of the end-to-end reconciliation.
+// Visible = Events + Corrections + Retracted + Erased.
+type Counts struct {
+	LakeRows         int64 `json:"lake_rows"`          // rows in the lake's event files (dead letters apart)
+	DistinctEventIDs int64 `json:"distinct_event_ids"` // LakeRows less duplicate deliveries
+	Visible          int64 `json:"visible"`            // distinct events recorded on or before AsOf
+	Events           int64 `json:"events"`             // valid events after dedup, retractions and erasures
+	Corrections      int64 `json:"corrections"`        // event.retracted and person.erased events
+	Retracted        int64 `json:"retracted"`          // events removed by a retraction
+	Erased           int64 `json:"erased"`             // events removed by an erasure (and not retracted)
+	DeadLetters      int64 `json:"dead_letters"`       // rows in the dead-letter family
+}
+
+// Counts counts the lake and the warehouse's view of it.
+func (w *Warehouse) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := w.db.QueryRowContext(ctx, mustSQL("sql/counts.sql")).Scan(
+		&c.LakeRows, &c.DistinctEventIDs, &c.Visible, &c.Events, &c.Corrections, &c.Retracted, &c.Erased, &c.DeadLetters)
+	if err != nil {
+		return c, fmt.Errorf("warehouse: counts: %w", err)
+	}
+	return c, nil
+}
+
+func mustSQL(name string) string {
+	b, err := fs.ReadFile(sqlFS, name)
+	if err != nil {
+		panic(err) // embedded at build time: a missing file is a build error
+	}
+	return string(b)
+}
+
+// sqlString quotes s as a SQL string literal.
+func sqlString(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
