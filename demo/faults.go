@@ -61,7 +61,6 @@ func (g *gen) faults(files []*outFile, lines [][][]byte) (int, error) {
 		case badCheckDigit:
 			fi = withNHS[(i/badKinds)%len(withNHS)]
 		}
-		f := files[fi]
 		fits := func(e *evt) bool {
 			switch kind {
 			case badItemRange:
@@ -74,15 +73,20 @@ func (g *gen) faults(files []*outFile, lines [][][]byte) (int, error) {
 			}
 			return true
 		}
+		// The chosen file first; in a tiny data set it may have no line that
+		// fits, so then the next file that has one.
 		var tmpl *evt
-		for j, start := 0, r.IntN(len(f.evts)); j < len(f.evts); j++ {
-			if e := f.evts[(start+j)%len(f.evts)]; fits(e) {
-				tmpl = e
-				break
+		for k := 0; k < len(files) && tmpl == nil; k++ {
+			f := files[(fi+k)%len(files)]
+			for j, start := 0, r.IntN(len(f.evts)+1); j < len(f.evts); j++ {
+				if e := f.evts[(start+j)%len(f.evts)]; fits(e) {
+					tmpl, fi = e, (fi+k)%len(files)
+					break
+				}
 			}
 		}
 		if tmpl == nil {
-			return 0, fmt.Errorf("demo: no line in %s to break for bad line %d (too few referrals?)", f.name, i+1)
+			return 0, fmt.Errorf("demo: no line to break for bad line %d: too few referrals for that many bad lines", i+1)
 		}
 		e := *tmpl
 		e.EventID = fmt.Sprintf("%s-bad%03d", tmpl.EventID, i+1)
