@@ -1,0 +1,182 @@
+package ingest
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/evalpipe/evalpipe/events"
+	"github.com/segmentio/kafka-go"
+)
+
+type verdict uint8
+
+const (
+	ingested verdict = iota
+	deadLettered
+	duplicate
+)
+
+// outcome is what became of one record.
+type outcome struct {
+	verdict verdict
+	msg     kafka.Message
+	code    string // dead letters: the events code
+	family  string // ingested: the family
+}
+
+// processor turns the records of one file into Kafka messages. It is used
+// by one goroutine at a time.
+type processor struct {
+	kafkaTopic func(events.Family) string
+	opts       events.DecodeOptions
+	now        func() time.Time
+	origin     string
+	seen       map[string]struct{} // event ids ingested in this run
+
+	// CSV only.
+	mapping *Mapping
+	cols    []int // column of each mapping target
+	idCols  []int // columns holding direct identifiers
+	ncols   int
+}
+
+// ndjson handles one NDJSON line.
+func (p *processor) ndjson(rec record) outcome {
+	if rec.tooLong {
+		return p.deadJSON(rec, &events.FieldError{Field: "line", Why: fmt.Sprintf("longer than %d bytes", MaxLineBytes), Code: events.CodeOutOfRange})
+	}
+	ev, err := events.Decode(rec.data, p.opts)
+	if err != nil {
+		return p.deadJSON(rec, err)
+	}
+	return p.valid(ev, func(err error) outcome { return p.deadJSON(rec, err) })
+}
+
+// csvRow handles one CSV data row.
+func (p *processor) csvRow(rec record) outcome {
+	if rec.tooLong {
+		return p.deadCSV(rec, nil, nil, &events.FieldError{Field: "row", Why: fmt.Sprintf("longer than %d bytes", MaxLineBytes), Code: events.CodeOutOfRange})
+	}
+	cells, err := splitCSV(string(rec.data))
+	if err != nil {
+		return p.deadCSV(rec, nil, nil, &events.FieldError{Field: "row", Why: "malformed CSV: " + err.Error(), Code: events.CodeBadValue})
+	}
+	if len(cells) != p.ncols {
+		return p.deadCSV(rec, cells, nil, &events.FieldError{Field: "row", Why: fmt.Sprintf("has %d columns, the header has %d", len(cells), p.ncols), Code: events.CodeBadValue})
+	}
+	line, idents, err := p.mapping.row(cells, p.cols)
+	if err != nil {
+		return p.deadCSV(rec, cells, idents, err)
+	}
+	ev, err := events.Decode(line, p.opts)
+	if err != nil {
+		return p.deadCSV(rec, cells, idents, err)
+	}
+	return p.valid(ev, func(err error) outcome { return p.deadCSV(rec, cells, idents, err) })
+}
+
+// valid routes a decoded event to its family's topic, keyed by the person's
+// pseudonym so one person's events keep their order.
+func (p *processor) valid(ev events.Event, dead func(error) outcome) outcome {
+	if _, ok := p.seen[ev.EventID]; ok {
+		return outcome{verdict: duplicate}
+	}
+	value, err := json.Marshal(ev)
+	if err != nil {
+		return dead(&events.FieldError{Field: "event", Why: "cannot be encoded: " + err.Error(), Code: events.CodeBadValue})
+	}
+	key := ev.Person
+	if key == "" {
+		key = ev.EventID
+	}
+	if len(key)+len(value) > maxMessageBytes {
+		return dead(&events.FieldError{Field: "event", Why: fmt.Sprintf("is %d bytes once encoded, more than the %d a Kafka message may hold", len(value), maxMessageBytes), Code: events.CodeOutOfRange})
+	}
+	p.seen[ev.EventID] = struct{}{}
+	fam := ev.Family()
+	return outcome{
+		verdict: ingested,
+		family:  string(fam),
+		msg:     kafka.Message{Topic: p.kafkaTopic(fam), Key: []byte(key), Value: value},
+	}
+}
+
+// deadJSON dead-letters an NDJSON line.
+func (p *processor) deadJSON(rec record, cause error) outcome {
+	raw, idents, id, typ, ok := redactJSONLine(rec.data)
+	if !ok {
+		raw = redactText(string(rec.data))
+	}
+	return p.dead(rec, raw, idents, id, typ, cause)
+}
+
+// deadCSV dead-letters a CSV row: identifier columns are blanked, then
+// anything shaped like an NHS number or a date is redacted.
+func (p *processor) deadCSV(rec record, cells, idents []string, cause error) outcome {
+	raw := string(rec.data)
+	var id string
+	if cells != nil {
+		cp := append([]string(nil), cells...)
+		for _, c := range p.idCols {
+			if c < len(cp) {
+				if cp[c] != "" {
+					idents = append(idents, cp[c])
+				}
+				cp[c] = ""
+			}
+		}
+		raw = joinCSV(cp)
+		if i := p.mapping.targetIndex("event_id"); i >= 0 && p.cols[i] < len(cells) && cells[p.cols[i]] != "" {
+			id = p.mapping.EventIDPrefix + cells[p.cols[i]]
+		}
+	}
+	return p.dead(rec, redactText(raw), idents, id, p.mapping.Type, cause)
+}
+
+func (p *processor) dead(rec record, raw string, idents []string, eventID, typ string, cause error) outcome {
+	sc := newScrubber(idents)
+	dl := events.DeadLetterMessage{
+		EventID:    clipString(sc.apply(eventID), 128),
+		Type:       clipString(sc.apply(typ), 128),
+		Reason:     sc.apply(cause.Error()),
+		Code:       events.ReasonCode(cause),
+		Origin:     p.origin,
+		Line:       rec.line,
+		Raw:        clipRaw(sc.apply(raw)),
+		RecordedAt: p.now().UTC().Truncate(time.Microsecond),
+	}
+	value, err := json.Marshal(dl)
+	if err != nil { // cannot happen: every field is a string, number or time
+		value = []byte(`{"reason":"dead letter could not be encoded","code":"invalid_json"}`)
+	}
+	return outcome{
+		verdict: deadLettered,
+		code:    dl.Code,
+		// Keyed by file, so one file's dead letters stay in line order.
+		msg: kafka.Message{Topic: p.kafkaTopic(events.DeadLetter), Key: []byte(p.origin), Value: value},
+	}
+}
+
+func joinCSV(cells []string) string {
+	var b strings.Builder
+	for i, c := range cells {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		if strings.ContainsAny(c, ",\"\n\r") {
+			b.WriteString(`"` + strings.ReplaceAll(c, `"`, `""`) + `"`)
+		} else {
+			b.WriteString(c)
+		}
+	}
+	return b.String()
+}
+
+func clipString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

@@ -1,0 +1,66 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// maxBatchBytes is the producer's batch limit, Kafka's default
+// message.max.bytes: an uncompressed batch this size always fits.
+const maxBatchBytes = 1 << 20
+
+// maxMessageBytes is the largest key+value produced; a valid event larger
+// than this is dead-lettered rather than failing the whole run.
+const maxMessageBytes = maxBatchBytes - 1024
+
+// newWriter returns the producer, after checking that every topic exists:
+// ingest never creates topics, and a missing one is a deployment error
+// better reported at once than after ten retries.
+func newWriter(ctx context.Context, cfg *Config) (*kafka.Writer, error) {
+	tr, err := cfg.Kafka.Transport()
+	if err != nil {
+		return nil, fmt.Errorf("ingest: kafka transport: %w", err)
+	}
+	topics := cfg.Kafka.Topics()
+	client := &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: tr, Timeout: 15 * time.Second}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
+	if err != nil {
+		return nil, fmt.Errorf("ingest: reach Kafka at %s: %w", strings.Join(cfg.Brokers, ","), err)
+	}
+	have := map[string]bool{}
+	for _, t := range md.Topics {
+		if t.Error == nil && len(t.Partitions) > 0 {
+			have[t.Name] = true
+		}
+	}
+	var missing []string
+	for _, t := range topics {
+		if !have[t] {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("ingest: Kafka at %s has no topic %s; create the topics first (the embedded broker creates them on start)", strings.Join(cfg.Brokers, ","), strings.Join(missing, ", "))
+	}
+	return &kafka.Writer{
+		Addr:      kafka.TCP(cfg.Brokers...),
+		Transport: tr,
+		// The Java client's partitioner, so that Java producers of the same
+		// keys agree on partitions; Consistent keeps nil keys stable too.
+		Balancer:     &kafka.Murmur2Balancer{Consistent: true},
+		Compression:  kafka.Snappy,
+		RequiredAcks: kafka.RequireAll,
+		BatchSize:    cfg.BatchSize,
+		BatchBytes:   maxBatchBytes,
+		// WriteMessages is given a whole batch at once; a short timeout
+		// flushes each partition's remainder without waiting for more.
+		BatchTimeout:           2 * time.Millisecond,
+		WriteTimeout:           30 * time.Second,
+		MaxAttempts:            10,
+		AllowAutoTopicCreation: false,
+	}, nil
+}
