@@ -50,7 +50,9 @@ func writeHTML(r *kpiReport, w io.Writer) error {
 		}
 		if s := r.cat[x.ID].Standard; s != nil {
 			d.Mark = pct(*s)
-			d.Text += " (standard " + x.Standard + ", " + orDash(x.Met) + ")"
+			if x.Met != "" {
+				d.Text += ", " + x.Met
+			}
 		}
 		bars = append(bars, d)
 		tbl.Rows = append(tbl.Rows, []string{x.Title, x.Value, x.Standard, orDash(x.Met)})

@@ -68,7 +68,7 @@ type barDatum struct {
 func newBarChart(id, title, desc, xLabel string, max float64, data []barDatum, tickLabel func(float64) string, table chartTable) *barChart {
 	const (
 		top, rowH, barH, bottom = 16.0, 30.0, 20.0, 56.0
-		left, right             = 220.0, 70.0
+		left, right             = 220.0, 120.0
 	)
 	h := top + rowH*float64(len(data)) + bottom
 	x0, x1 := left, chartWidth-right
@@ -146,11 +146,11 @@ func newLineChart(id, title, desc, xLabel, yLabel string, pts []linePoint, stand
 		max = 1
 	}
 	yOf := func(v float64) float64 { return y0 - (y0-y1)*math.Min(math.Max(v, 0), max)/max }
+	// Each month is a band; its point sits in the middle, so the first
+	// and last labels are not cut off at the edges.
 	xOf := func(i int) float64 {
-		if len(pts) < 2 {
-			return (x0 + x1) / 2
-		}
-		return x0 + (x1-x0)*float64(i)/float64(len(pts)-1)
+		band := (x1 - x0) / float64(max1(len(pts)))
+		return x0 + band*(float64(i)+0.5)
 	}
 	c := &lineChart{
 		ID: id, Title: title, Desc: desc,
@@ -190,7 +190,7 @@ func newLineChart(id, title, desc, xLabel, yLabel string, pts []linePoint, stand
 	}
 	if standard != nil {
 		y := yOf(*standard)
-		c.Standard = &hline{Y: px(y), Label: stdText, LabelX: px(x1), LabelY: px(y - 4)}
+		c.Standard = &hline{Y: px(y), Label: stdText, LabelX: px(x0 + 4), LabelY: px(y - 4)}
 	}
 	return c
 }
@@ -226,6 +226,13 @@ func niceMax(x float64) float64 {
 	}
 	step := niceStep(x / 5)
 	return math.Ceil(x/step) * step
+}
+
+func max1(n int) int {
+	if n < 1 {
+		return 1
+	}
+	return n
 }
 
 func px(x float64) string { return strconv.FormatFloat(x, 'f', 1, 64) }
