@@ -443,3 +443,14 @@ func TestWriteKPI(t *testing.T) {
 		t.Errorf("WriteKPI with an unknown policy = %v, want ErrUsage", err)
 	}
 }
+
+func TestTitleOption(t *testing.T) {
+	md := render(t, testResult(), testCatalogue(), Options{Format: "md", Title: "North talking therapies: Q1"})
+	if !strings.HasPrefix(md, "# North talking therapies: Q1\n") {
+		t.Errorf("markdown does not start with the title: %.60q", md)
+	}
+	html := render(t, testResult(), testCatalogue(), Options{Format: "html"})
+	if !strings.Contains(html, "<h1>"+DefaultTitle+"</h1>") {
+		t.Errorf("html does not use the default title")
+	}
+}
