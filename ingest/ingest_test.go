@@ -27,15 +27,15 @@ func TestNDJSONGoodAndBad(t *testing.T) {
 	nhs1, nhs2, nhs3, nhs4 := nhsNumber(1), nhsNumber(2), nhsNumber(3), nhsNumber(4)
 	badCheck := nhs4[:9] + fmt.Sprint((int(nhs4[9]-'0')+1)%10)
 	lines := []string{
-		referral("e1", spaced(nhs1), "1990-02-03"),  // 1 good, NHS number with spaces
-		"",                                           // 2 blank: not counted
-		session("e2", "p-known"),                     // 3 good, no direct identifier
-		`{"event_id":"e3","type":"referral.received", nhs ` + nhs2 + ` born 1985-07-09`, // 4 not JSON
-		referral("e4", badCheck, "1971-11-12"),                                          // 5 bad check digit
+		referral("e1", spaced(nhs1), "1990-02-03"), // 1 good, NHS number with spaces
+		"",                       // 2 blank: not counted
+		session("e2", "p-known"), // 3 good, no direct identifier
+		`{"event_id":"e3","type":"referral.received", nhs ` + nhs2 + ` born 1985-07-09`,                                      // 4 not JSON
+		referral("e4", badCheck, "1971-11-12"),                                                                               // 5 bad check digit
 		`{"event_id":"e5","type":"no.such","nhs_number":"` + nhs3 + `","date_of_birth":"1962-01-30","local_id":"LOCAL-777"}`, // 6 unknown type
-		session("e2", "p-known") + "\r",  // 7 repeat of e2 (CRLF): duplicate
-		"   ",                             // 8 blank
-		referral("e6", nhs4, "2001-09-10"), // 9 good
+		session("e2", "p-known") + "\r",                                                                                      // 7 repeat of e2 (CRLF): duplicate
+		"   ",                                                                                                                // 8 blank
+		referral("e6", nhs4, "2001-09-10"),                                                                                   // 9 good
 	}
 	path := writeFile(t, filepath.Join(t.TempDir(), "in", "a.ndjson"), strings.Join(lines, "\n")+"\n")
 

@@ -14,10 +14,10 @@ import (
 // in total and for each entry of PerFile.
 type Summary struct {
 	Files        int
-	Read         int64 // records: non-blank NDJSON lines, CSV data rows
-	Ingested     int64 // produced to a family topic
-	DeadLettered int64 // produced to the dead-letter topic
-	Duplicates   int64 // skipped: already ingested (checkpoint) or event_id repeated in this run
+	Read         int64            // records: non-blank NDJSON lines, CSV data rows
+	Ingested     int64            // produced to a family topic
+	DeadLettered int64            // produced to the dead-letter topic
+	Duplicates   int64            // skipped: already ingested (checkpoint) or event_id repeated in this run
 	ByCode       map[string]int64 // dead letters by events code, e.g. "bad_value"
 	ByFamily     map[string]int64 // ingested events by family, e.g. "sessions"
 	PerFile      []FileSummary
