@@ -28,8 +28,10 @@ var (
 // remaining object, their values (to scrub elsewhere), and the event_id and
 // type when readable. ok is false when the line is not a JSON object.
 func redactJSONLine(line []byte) (raw string, idents []string, eventID, typ string, ok bool) {
-	var obj map[string]json.RawMessage
-	if json.Unmarshal(line, &obj) != nil || obj == nil {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var obj map[string]any
+	if dec.Decode(&obj) != nil || obj == nil || dec.More() {
 		return "", nil, "", "", false
 	}
 	for k := range identifierKeys {
@@ -37,16 +39,17 @@ func redactJSONLine(line []byte) (raw string, idents []string, eventID, typ stri
 		if !present {
 			continue
 		}
-		var s string
-		if json.Unmarshal(v, &s) == nil {
+		if s, isString := v.(string); isString {
 			idents = append(idents, s)
-		} else {
-			idents = append(idents, string(bytes.TrimSpace(v)))
+		} else if b, err := json.Marshal(v); err == nil {
+			idents = append(idents, string(b))
 		}
 		delete(obj, k)
 	}
-	_ = json.Unmarshal(obj["event_id"], &eventID)
-	_ = json.Unmarshal(obj["type"], &typ)
+	eventID, _ = obj["event_id"].(string)
+	typ, _ = obj["type"].(string)
+	// Re-encoding puts every string in one canonical form (no \u escapes of
+	// digits), so that what is shaped like an NHS number can be seen.
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
