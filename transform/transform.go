@@ -68,14 +68,23 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 	}
 	defer group.Close()
 
+	failures := 0
 	for {
 		gen, err := group.Next(ctx)
 		if err != nil {
 			if ctx.Err() != nil || errors.Is(err, kafka.ErrGroupClosed) {
 				return r.stats, nil
 			}
-			return r.stats, fmt.Errorf("transform: join group %s: %w", cfg.GroupID, err)
+			// kafka-go reports each failed join (e.g. a rebalance in
+			// progress when another member joins) and retries after
+			// JoinGroupBackoff; give up only when it keeps failing.
+			if failures++; failures < maxJoinFailures {
+				cfg.Logger.Warn("transform: join group, retrying", "group", cfg.GroupID, "err", err)
+				continue
+			}
+			return r.stats, fmt.Errorf("transform: join group %s (%d attempts): %w", cfg.GroupID, failures, err)
 		}
+		failures = 0
 		done, err := r.generation(ctx, gen)
 		if err != nil {
 			return r.stats, err
@@ -86,6 +95,9 @@ func Run(ctx context.Context, cfg Config) (Stats, error) {
 		cfg.Logger.Info("transform: partitions revoked, rejoining", "group", cfg.GroupID, "generation", gen.ID)
 	}
 }
+
+// maxJoinFailures is how many consecutive failed joins Run tolerates.
+const maxJoinFailures = 10
 
 type topicPartition struct {
 	topic     string
@@ -168,13 +180,15 @@ func (r *runner) generation(ctx context.Context, gen *kafka.Generation) (done bo
 		close(gs.famDone)
 	}
 
+	commits := newCommitter(gen, r.cfg.Logger)
+	defer commits.stop()
 	var wg sync.WaitGroup
 	errs := make([]error, len(parts))
 	for i := range parts {
 		wg.Add(1)
 		gen.Start(func(genCtx context.Context) {
 			defer wg.Done()
-			w := &worker{r: r, gen: gen, p: parts[i], sync: gs}
+			w := &worker{r: r, commits: commits, p: parts[i], sync: gs}
 			errs[i] = w.run(ctx, genCtx)
 			r.mu.Lock()
 			r.stats.add(w.stats)

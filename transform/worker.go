@@ -24,11 +24,11 @@ type partition struct {
 // open lake file; the file's rows are a contiguous run of the partition's
 // offsets, so the lake alone says where to resume.
 type worker struct {
-	r     *runner
-	gen   *kafka.Generation
-	p     partition
-	sync  *genSync
-	stats Stats
+	r       *runner
+	commits *committer
+	p       partition
+	sync    *genSync
+	stats   Stats
 
 	file      *lake.Writer
 	fileDay   time.Time // UTC date of the open file's rows
@@ -145,7 +145,11 @@ func (w *worker) stop(ctx context.Context, errs ...error) error {
 		return err
 	}
 	if ctx.Err() != nil {
-		return w.flush()
+		if err := w.flush(); err != nil {
+			return err
+		}
+		w.commits.flush()
+		return nil
 	}
 	return nil // rebalance: the deferred Abort discards the file
 }
@@ -156,6 +160,7 @@ func (w *worker) caughtUp(ctx, genCtx context.Context) error {
 	if err := w.flush(); err != nil {
 		return err
 	}
+	w.commits.flush()
 	w.r.cfg.Logger.Debug("transform: caught up", append(w.log(), "offset", w.committed)...)
 	w.sync.caughtUp(w.p.fam != events.DeadLetter)
 	select {
@@ -175,6 +180,8 @@ func (w *worker) newReader() *kafka.Reader {
 		MinBytes:  1,
 		MaxBytes:  10 << 20,
 		MaxWait:   500 * time.Millisecond,
+		// Keep the fetcher a full batch ahead of decoding.
+		QueueCapacity: 1000,
 	})
 	r.SetOffset(w.p.start)
 	return r
@@ -276,12 +283,7 @@ func (w *worker) flush() error {
 			return fmt.Errorf("transform %s/%d: before commit: %w", w.p.topic, w.p.id, err)
 		}
 	}
-	if err := w.gen.CommitOffsets(map[string]map[int]int64{w.p.topic: {w.p.id: next}}); err != nil {
-		// Harmless for correctness: the lake, not the group, says where to
-		// resume. Worth knowing about, as a lagging group offset makes
-		// monitoring misleading.
-		cfg.Logger.Warn("transform: commit offset", append(w.log(), "offset", next, "err", err)...)
-	}
+	w.commits.post(w.p.topic, w.p.id, next)
 	w.committed = next
 	return nil
 }
