@@ -106,3 +106,11 @@ func q1() Period {
 	}
 	return p
 }
+
+func mustTime(s string) time.Time {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}

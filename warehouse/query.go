@@ -25,7 +25,7 @@ func (w *Warehouse) Query(ctx context.Context, q string) (cols []string, rows []
 	// DuckDB's own parser is the authority: json_serialize_sql serialises
 	// SELECT statements only and reports anything else as an error.
 	var js string
-	if err := w.db.QueryRowContext(ctx, "SELECT json_serialize_sql($1)::VARCHAR", q).Scan(&js); err != nil {
+	if err := w.db.QueryRowContext(ctx, "SELECT json_serialize_sql($1::VARCHAR)::VARCHAR", q).Scan(&js); err != nil {
 		return nil, nil, fmt.Errorf("query: %w", err)
 	}
 	var parsed struct {

@@ -50,20 +50,16 @@ func (w *Warehouse) TalkingTherapies(ctx context.Context, p Period, service stri
 			res.Metrics[c.ID] = Value{Denominator: ptr(total), Note: "a share per referral_source: see breakdowns"}
 			continue
 		}
-		rows, err := w.metric(ctx, c.ID, "", from, to, service)
+		byDim, err := w.metricByDims(ctx, c.ID, append([]string{""}, c.breakdowns...), from, to, service)
 		if err != nil {
 			return nil, err
 		}
-		v := c.value(rows["all"])
+		v := c.value(byDim[""]["all"])
 		v.Note = joinNotes(v.Note, note)
 		res.Metrics[c.ID] = v
 		for _, d := range c.breakdowns {
-			rows, err := w.metric(ctx, c.ID, d, from, to, service)
-			if err != nil {
-				return nil, err
-			}
 			groups := map[string]Value{}
-			for g, r := range rows {
+			for g, r := range byDim[d] {
 				groups[g] = c.value(r)
 			}
 			if res.Breakdowns[c.ID] == nil {
@@ -106,30 +102,47 @@ type row struct {
 // metric runs one metric's SQL grouped by dim ("" = one group "all",
 // "month" = the month of the cohort date, else a breakdown dimension).
 func (w *Warehouse) metric(ctx context.Context, id, dim, from, to, service string) (map[string]row, error) {
-	group := "'all'"
-	switch {
-	case dim == "month":
-		group = "strftime(cohort_date, '%Y-%m')"
-	case dim != "":
-		if !slices.Contains(dims, dim) {
-			return nil, fmt.Errorf("warehouse: unknown breakdown dimension %q", dim)
+	m, err := w.metricByDims(ctx, id, []string{dim}, from, to, service)
+	return m[dim], err
+}
+
+// metricByDims runs one metric's SQL once per grouping, as one statement
+// (a UNION ALL), so that a metric's headline and breakdowns cost one round
+// trip: dim → group → row.
+func (w *Warehouse) metricByDims(ctx context.Context, id string, dimList []string, from, to, service string) (map[string]map[string]row, error) {
+	body := strings.TrimSuffix(strings.TrimSpace(w.metrics[id]), ";")
+	parts := make([]string, len(dimList))
+	for i, dim := range dimList {
+		group := "'all'"
+		switch {
+		case dim == "month":
+			group = "strftime(cohort_date, '%Y-%m')"
+		case dim != "":
+			if !slices.Contains(dims, dim) {
+				return nil, fmt.Errorf("warehouse: unknown breakdown dimension %q", dim)
+			}
+			group = "coalesce(CAST(" + dim + " AS VARCHAR), 'unknown')"
 		}
-		group = "coalesce(CAST(" + dim + " AS VARCHAR), 'unknown')"
+		parts[i] = "SELECT " + sqlString(dim) + " AS dim, grp, num, den FROM (\n" +
+			strings.ReplaceAll(body, "{{group}}", group) + "\n)"
 	}
-	q := strings.ReplaceAll(w.metrics[id], "{{group}}", group)
+	q := strings.Join(parts, "\nUNION ALL\n")
 	rs, err := w.db.QueryContext(ctx, q, sql.Named("from", from), sql.Named("to", to), sql.Named("service", service))
 	if err != nil {
-		return nil, fmt.Errorf("warehouse: metric %s by %q: %w", id, dim, err)
+		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)
 	}
 	defer rs.Close()
-	out := map[string]row{}
+	out := map[string]map[string]row{}
+	for _, d := range dimList {
+		out[d] = map[string]row{}
+	}
 	for rs.Next() {
-		var g string
+		var d, g string
 		var num, den sql.NullFloat64
-		if err := rs.Scan(&g, &num, &den); err != nil {
+		if err := rs.Scan(&d, &g, &num, &den); err != nil {
 			return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)
 		}
-		out[g] = row{num: num.Float64, den: den.Float64, hasNum: num.Valid}
+		out[d][g] = row{num: num.Float64, den: den.Float64, hasNum: num.Valid}
 	}
 	if err := rs.Err(); err != nil {
 		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)

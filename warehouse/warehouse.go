@@ -98,7 +98,7 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	w := &Warehouse{cfg: cfg, metrics: map[string]string{}}
+	w := &Warehouse{cfg: cfg}
 	ok := false
 	defer func() {
 		if !ok {
@@ -121,6 +121,16 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	if err := w.sandbox(ctx); err != nil {
 		return nil, err
 	}
+	if w.metrics, err = metricSQL(); err != nil {
+		return nil, err
+	}
+	ok = true
+	return w, nil
+}
+
+// metricSQL reads each catalogue metric's query, sql/metrics/<id>.sql.
+func metricSQL() (map[string]string, error) {
+	out := map[string]string{}
 	for _, c := range catalogue {
 		if c.kind == kindRate {
 			continue
@@ -129,10 +139,9 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 		if err != nil {
 			return nil, fmt.Errorf("warehouse: metric %s has no SQL: %w", c.ID, err)
 		}
-		w.metrics[c.ID] = string(b)
+		out[c.ID] = string(b)
 	}
-	ok = true
-	return w, nil
+	return out, nil
 }
 
 // families are the lake folders the warehouse reads, valid events first.
@@ -217,7 +226,7 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 		}
 	}
 	var at sql.NullTime
-	if err := w.db.QueryRowContext(ctx, "SELECT max(recorded_at) FROM events").Scan(&at); err != nil {
+	if err := w.db.QueryRowContext(ctx, "SELECT max(recorded_at) FROM visible_events").Scan(&at); err != nil {
 		return fmt.Errorf("warehouse: latest event: %w", err)
 	}
 	w.dataAt = at.Time.UTC()
