@@ -80,3 +80,7 @@ func Catalogue() []Metric {
 
 // Catalogue returns the metric definitions, in report order.
 func (w *Warehouse) Catalogue() []Metric { return Catalogue() }
+
+// Metrics is the catalogue for callers without a Warehouse (the CLI's
+// `evalpipe metrics`, the docs): the same list as Catalogue.
+func Metrics() []Metric { return Catalogue() }

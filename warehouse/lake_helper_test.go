@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
@@ -114,3 +115,10 @@ func mustTime(s string) time.Time {
 	}
 	return t
 }
+
+// testingTB lets an Example use writeLake; it panics on failure.
+type testingTB struct{ testing.TB }
+
+func (testingTB) Helper()                   {}
+func (testingTB) Fatal(args ...any)         { panic(fmt.Sprint(args...)) }
+func (testingTB) Fatalf(f string, a ...any) { panic(fmt.Sprintf(f, a...)) }
