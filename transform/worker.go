@@ -180,8 +180,8 @@ func (w *worker) newReader() *kafka.Reader {
 		MinBytes:  1,
 		MaxBytes:  10 << 20,
 		MaxWait:   500 * time.Millisecond,
-		// Keep the fetcher a full batch ahead of decoding.
-		QueueCapacity: 1000,
+		// QueueCapacity: the default 100 is as fast as 1000 here (within
+		// noise) and holds ~15 MiB less at peak with 21 partitions.
 	})
 	r.SetOffset(w.p.start)
 	return r
