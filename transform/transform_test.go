@@ -197,8 +197,10 @@ func TestCrashAndResume(t *testing.T) {
 			if _, err := transform.Run(context.Background(), cfg); !errors.Is(err, boom) {
 				t.Fatalf("first Run = %v, want the injected crash", err)
 			}
-			if n := len(fileNames(t, root)); n == 0 || n >= len(want) {
-				t.Fatalf("after the crash the lake has %d files; want some of %d", n, len(want))
+			// Other partitions' workers may finish before the crash stops
+			// them, so the lake can hold anything from one file to all.
+			if n := len(fileNames(t, root)); n == 0 {
+				t.Fatalf("after the crash the lake has no files; the hook fired too early")
 			}
 			cfg.Hooks = transform.Hooks{}
 			if _, err := transform.Run(context.Background(), cfg); err != nil {

@@ -81,6 +81,11 @@ func (w *worker) run(ctx, genCtx context.Context) (err error) {
 	refreshed := false
 
 	for {
+		// FetchMessage may keep returning queued messages after the
+		// generation ended; stop promptly instead.
+		if fetchCtx.Err() != nil {
+			return w.stop(ctx)
+		}
 		if w.p.hwm >= 0 && w.last+1 >= w.p.hwm {
 			if w.p.fam == events.DeadLetter && !refreshed {
 				// Dead letters this process produces while catching up belong
