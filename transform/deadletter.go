@@ -80,17 +80,42 @@ func scrubValue(obj map[string]json.RawMessage) map[string]json.RawMessage {
 		delete(obj, k)
 	}
 	for k, v := range obj {
-		v = bytes.TrimSpace(v)
-		if len(v) > 0 && v[0] == '{' {
-			var inner map[string]json.RawMessage
-			if json.Unmarshal(v, &inner) == nil && inner != nil {
-				if b, err := json.Marshal(scrubValue(inner)); err == nil {
-					obj[k] = b
-				}
-			}
-		}
+		obj[k] = scrubRaw(v)
 	}
 	return obj
+}
+
+// scrubRaw scrubs the objects inside any JSON value, arrays included.
+func scrubRaw(v json.RawMessage) json.RawMessage {
+	t := bytes.TrimSpace(v)
+	if len(t) == 0 {
+		return v
+	}
+	var out any
+	switch t[0] {
+	case '{':
+		var inner map[string]json.RawMessage
+		if json.Unmarshal(t, &inner) != nil || inner == nil {
+			return v
+		}
+		out = scrubValue(inner)
+	case '[':
+		var items []json.RawMessage
+		if json.Unmarshal(t, &items) != nil {
+			return v
+		}
+		for i := range items {
+			items[i] = scrubRaw(items[i])
+		}
+		out = items
+	default:
+		return v
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		return v
+	}
+	return b
 }
 
 // deadLetterRow turns a message of the dead-letter topic into its lake row.
