@@ -397,3 +397,26 @@ func TestConcurrentRunsShareTheGroup(t *testing.T) {
 	t.Logf("run 0 read %d messages, run 1 read %d", stats[0].Messages, stats[1].Messages)
 	checkExactlyOnce(t, root, evs)
 }
+
+// TestIdleFlush: in continuous mode, a partition that goes quiet has its
+// open file committed after IdleFlush, without waiting for more rows.
+func TestIdleFlush(t *testing.T) {
+	b, k := startBroker(t)
+	evs := genEvents(300, day0.Add(-12*time.Hour), time.Second) // one record date
+	produceEvents(t, b, k, evs)
+	root := t.TempDir()
+	cfg := config(b, k, root)
+	cfg.UntilCaughtUp, cfg.IdleFlush = false, 200*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := transform.Run(ctx, cfg); done <- err }()
+	deadline := time.Now().Add(20 * time.Second)
+	for len(lakeIDs(t, root)) < len(evs) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	checkExactlyOnce(t, root, evs)
+}
