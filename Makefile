@@ -1,0 +1,36 @@
+# evalpipe: the two commands a new user needs are `make run` and `make test`.
+GO        ?= go
+BIN       ?= bin/evalpipe
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -X github.com/evalpipe/evalpipe/cmd/evalpipe/cli.Version=$(VERSION)
+DATA      ?= ./data
+# go test's own timeout: a hang fails loudly, well inside CI's 90 minutes.
+TEST_TIMEOUT ?= 40m
+BENCH_EVENTS ?= 200000
+
+.PHONY: all build run test bench lint fuzz clean
+
+all: build
+
+build: ## the one binary
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/evalpipe
+
+run: build ## the whole pipeline on the embedded defaults (demo data when no INPUT)
+	$(BIN) --data $(DATA) run $(if $(INPUT),--input $(INPUT))
+
+test: ## vet, then every test (needs kcat: see .ci/run)
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout $(TEST_TIMEOUT) ./...
+
+bench: ## benchmarks as ratios against references measured in the same run
+	BENCH_EVENTS=$(BENCH_EVENTS) $(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./transform/ ./ingest/
+
+lint: ## formatting and vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run gofmt -w on the files above"; exit 1; }
+	$(GO) vet ./...
+
+fuzz: ## each fuzz target for a short time (FUZZTIME=30s)
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(or $(FUZZTIME),20s) ./events/
+
+clean:
+	rm -rf bin $(DATA)

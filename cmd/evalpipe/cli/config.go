@@ -1,0 +1,95 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/evalpipe/evalpipe/kafkaconf"
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the optional YAML file given by --config / EVALPIPE_CONFIG.
+// Every field has a default that suits the embedded single-machine setup.
+type Config struct {
+	// Kafka: bootstrap servers, TLS, SASL, topic prefix, partitions.
+	// Default: the embedded broker, prefix "evalpipe", 3 partitions.
+	Kafka kafkaconf.Config `yaml:"kafka"`
+	// TimeZone in which dates are compared. Default Europe/London.
+	TimeZone string `yaml:"time_zone"`
+	// Population is the adult population served, for access_rate_per_100k.
+	// Default 0: that metric is omitted.
+	Population int `yaml:"population"`
+	// PseudonymKeyFile holds the hex HMAC key. Default DATA/keys/pseudonym.key,
+	// generated on first use (the environment variable EVALPIPE_PSEUDONYM_KEY
+	// takes precedence).
+	PseudonymKeyFile string `yaml:"pseudonym_key_file"`
+	// Disclosure is the default disclosure policy of reports: nhs | none. Default nhs.
+	Disclosure string `yaml:"disclosure"`
+	// Transform tunes the Kafka-to-lake stage.
+	Transform struct {
+		// MaxFileRows rotates a lake file after this many rows. Default 200000.
+		MaxFileRows int `yaml:"max_file_rows"`
+		// IdleFlush commits an idle partition's open file after this long. Default 5s.
+		IdleFlush time.Duration `yaml:"idle_flush"`
+	} `yaml:"transform"`
+}
+
+// LoadConfig reads a config file (none when path is empty) and validates it.
+func LoadConfig(path string) (*Config, error) {
+	c := &Config{}
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("config: %w (check --config or EVALPIPE_CONFIG)", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(c); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("config %s: %s", path, explainYAML(err))
+		}
+	}
+	if err := c.Validate(); err != nil {
+		if path != "" {
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		return nil, err
+	}
+	return c, nil
+}
+
+func explainYAML(err error) string {
+	msg := err.Error()
+	if strings.Contains(msg, "not found in type") {
+		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, transform (see README, Configuration)"
+	}
+	return msg
+}
+
+// Validate applies defaults and names the field to fix when one is wrong.
+func (c *Config) Validate() error {
+	if c.TimeZone == "" {
+		c.TimeZone = "Europe/London"
+	}
+	if _, err := time.LoadLocation(c.TimeZone); err != nil {
+		return fmt.Errorf("time_zone = %q: %v; use an IANA name such as Europe/London", c.TimeZone, err)
+	}
+	if c.Population < 0 {
+		return fmt.Errorf("population = %d: want the adult population served, a positive number", c.Population)
+	}
+	switch c.Disclosure {
+	case "":
+		c.Disclosure = "nhs"
+	case "nhs", "none":
+	default:
+		return fmt.Errorf("disclosure = %q: want nhs or none", c.Disclosure)
+	}
+	if c.Transform.MaxFileRows < 0 || c.Transform.IdleFlush < 0 {
+		return errors.New("transform: max_file_rows and idle_flush must not be negative")
+	}
+	return c.Kafka.Validate()
+}
