@@ -50,3 +50,16 @@ WHERE v.type NOT IN ('event.retracted', 'person.erased')
         FROM corrections AS c
         WHERE c.type = 'person.erased' AND c.person IS NOT NULL
     ), TRUE);
+
+-- dead_letters: input that failed validation, one row per origin and line.
+-- A crash between producing a dead letter and committing its offset can
+-- produce it again, so the lake may hold it twice; (origin, line) is its
+-- identity (a file and line for ingest, topic/partition@offset for
+-- transform's poison messages).
+CREATE OR REPLACE VIEW dead_letters AS
+SELECT * EXCLUDE (lake_family)
+FROM raw_deadletter
+QUALIFY row_number() OVER (
+    PARTITION BY origin, line
+    ORDER BY recorded_at, kafka_partition, kafka_offset, lake_file
+) = 1;

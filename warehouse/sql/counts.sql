@@ -26,4 +26,4 @@ SELECT
             )
             AND v.person IN (SELECT c.person FROM corrections AS c WHERE c.type = 'person.erased')
     ) AS erased,
-    (SELECT count(*) FROM raw_deadletter) AS dead_letters;
+    (SELECT count(*) FROM dead_letters) AS dead_letters;

@@ -156,3 +156,21 @@ func usageFunc(c *ffcli.Command) string {
 	b.WriteString("\nExit status: 0 success, 1 failure, 2 usage error.")
 	return b.String()
 }
+
+// interspersed lets flags follow positional arguments, as CLI.md writes them
+// (`evalpipe report kpi --from 2024-04`): the standard flag package stops at
+// the first positional, so parse what follows each one again.
+func interspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for len(args) > 0 {
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		if err := fs.Parse(args[1:]); err != nil {
+			return nil, &UsageError{Msg: err.Error()}
+		}
+		args = fs.Args()
+	}
+	return pos, nil
+}

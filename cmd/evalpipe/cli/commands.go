@@ -88,7 +88,8 @@ func (e *env) ingestConfig(s *setup) (ingest.Config, error) {
 		Progress: func(pr ingest.Progress) {
 			if time.Since(last) > 2*time.Second {
 				last = time.Now()
-				fmt.Fprintf(e.stderr, "ingest: %v\n", pr)
+				rate := float64(pr.Totals.Read) / pr.Elapsed.Seconds()
+				fmt.Fprintf(e.stderr, "ingest: %s line %d; %d lines so far (%.0f lines/s)\n", filepath.Base(pr.File), pr.Line, pr.Totals.Read, rate)
 			}
 		},
 	}, nil
@@ -128,6 +129,10 @@ by pseudonyms and publishes to the family topics; bad lines go to the
 dead-letter topic with their reason. A checkpoint per file means the same
 file ingested again adds nothing.`,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := interspersed(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) == 0 {
 				return usagef("ingest: name at least one file or folder")
 			}
@@ -260,11 +265,18 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 		Name: "report", ShortUsage: "evalpipe report NAME [--from YYYY-MM] [--to YYYY-MM] [--service ID] [--format html|md|json|csv] [--disclosure nhs|none] [--out DIR]",
 		FlagSet: fs, Options: opts, ShortHelp: "write a report from the lake (NAME: kpi)",
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := interspersed(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return usagef("report: name one report: kpi")
 			}
 			if args[0] != "kpi" {
 				return usagef("report %q: not available yet; available: kpi", args[0])
+			}
+			if err := checkMonths(*from, *to); err != nil {
+				return err
 			}
 			cfg, err := e.config()
 			if err != nil {
@@ -347,6 +359,10 @@ func queryCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 		LongHelp: `Runs one SELECT over the warehouse views (referrals, sessions, scores,
 episodes, events, ...). Record-level views carry pseudonyms only.`,
 		Exec: func(ctx context.Context, args []string) error {
+			args, err := interspersed(fs, args)
+			if err != nil {
+				return err
+			}
 			if len(args) != 1 {
 				return usagef("query: give the SQL as one argument, e.g. evalpipe query 'SELECT count(*) FROM referrals'")
 			}
@@ -390,4 +406,17 @@ func metricsCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 			return usagef("metrics --format %q: want md or json", *format)
 		},
 	}
+}
+
+// checkMonths validates --from/--to before any work is done.
+func checkMonths(from, to string) error {
+	for name, v := range map[string]string{"--from": from, "--to": to} {
+		if v == "" {
+			continue
+		}
+		if _, err := time.Parse("2006-01", v); err != nil {
+			return usagef("%s %q: want a month YYYY-MM, e.g. 2024-04", name, v)
+		}
+	}
+	return nil
 }

@@ -45,10 +45,14 @@ and where the reports are.`,
 
 func (e *env) run(ctx context.Context, inputs []string, from, to, out string, strict bool) error {
 	start := time.Now()
+	if err := checkMonths(from, to); err != nil {
+		return err
+	}
 	if len(inputs) == 0 {
 		dir := filepath.Join(e.data, "demo")
 		fmt.Fprintf(e.stderr, "run: no --input given: generating a demo service into %s\n", dir)
-		c := demo.Config{}
+		// A few malformed lines, so the first run shows dead-lettering at work.
+		c := demo.Config{BadLines: 25}
 		if err := c.Validate(); err != nil {
 			return err
 		}
