@@ -66,13 +66,20 @@ var catalogue = []catalogueItem{
 	{Metric{ID: "no_paired_scores", Version: 1, Title: "Finished without paired scores", Definition: "finished_treatment without paired scores on both measures: a data-quality figure, always shown.", Cohort: "finished_treatment", Unit: "count", Direction: "down", Source: srcMetrics}, kindCount, dims, true},
 }
 
-// Catalogue returns the metric definitions, in report order.
+// Catalogue returns the metric definitions, in report order: talking
+// therapies, then the programme (peer coaching, wellbeing, peer-worker
+// impact, consultations), crisis and qualitative sections.
 func Catalogue() []Metric {
-	out := make([]Metric, len(catalogue))
-	for i, c := range catalogue {
-		out[i] = c.Metric
-		if c.Standard != nil {
-			out[i].Standard = std(*c.Standard)
+	out := make([]Metric, 0, len(catalogue)+len(programmeMetrics)+len(crisisMetrics)+len(qualitativeMetrics))
+	for _, c := range catalogue {
+		out = append(out, c.Metric)
+	}
+	for _, sec := range [][]Metric{programmeMetrics, crisisMetrics, qualitativeMetrics} {
+		out = append(out, sec...)
+	}
+	for i := range out { // copies: callers may not change the catalogue
+		if out[i].Standard != nil {
+			out[i].Standard = std(*out[i].Standard)
 		}
 	}
 	return out

@@ -51,6 +51,10 @@ type Config struct {
 	ExportDir string
 	// Now stamps Provenance.GeneratedAt; default time.Now. Tests fix it.
 	Now func() time.Time
+	// Evaluation settings for the programme, crisis and qualitative metrics
+	// (see evaluation.go). The zero value is valid: metrics that need a
+	// setting that is absent carry a note instead of a value.
+	Evaluation Evaluation
 }
 
 // Validate fills defaults and checks the configuration.
