@@ -22,6 +22,36 @@ type Value struct {
 	// Note says anything a reader must know to interpret the value (for
 	// example that the GAD-7 fallback was used).
 	Note string `json:"note,omitempty"`
+	// Text is the content of a text cell of a Table (a label, a source, a
+	// quote); empty for numbers.
+	Text string `json:"text,omitempty"`
+}
+
+// Table is a metric whose result is not one value per group: a funnel, a
+// comparison of two groups with their difference, a transition matrix, a
+// before/after table, a unit-cost table, quotes. Disclosure control applies
+// cell by cell according to each column's Unit.
+type Table struct {
+	Metric  string   `json:"metric"` // the catalogue id it belongs to
+	Title   string   `json:"title"`
+	Columns []Column `json:"columns"`
+	Rows    []Row    `json:"rows"`
+	Note    string   `json:"note,omitempty"`
+}
+
+// Column describes a table column. Unit is as Metric.Unit (count,
+// proportion, mean, days, gbp, ...), or "text" for plain text, or "quote"
+// for free text from feedback, which reports redact before publishing.
+type Column struct {
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Unit  string `json:"unit"`
+}
+
+// Row is one row of a Table: a label and one cell per column.
+type Row struct {
+	Label string  `json:"label"`
+	Cells []Value `json:"cells"`
 }
 
 // Metric is one entry of the metric catalogue (METRICS.md): the single
