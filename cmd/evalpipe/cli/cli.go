@@ -33,7 +33,8 @@ func usagef(format string, a ...any) error { return &UsageError{Msg: fmt.Sprintf
 
 // Main runs the command line and returns the process exit status: 0 on
 // success, 1 on failure, 2 on a usage error.
-func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+func Main(ctx context.Context, args []string, in io.Reader, stdout, stderr io.Writer) int {
+	stdin = in
 	err := Run(ctx, args, stdout, stderr)
 	var ue *UsageError
 	switch {
@@ -88,6 +89,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		reportCommand(e, newFS("report"), opts),
 		queryCommand(e, newFS("query"), opts),
 		metricsCommand(e, newFS("metrics"), opts),
+		scoreCommand(e, newFS("score"), opts),
+		spcCommand(e, newFS("spc"), opts),
 	}
 	root := &ffcli.Command{
 		Name:       "evalpipe",

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+func runCLI(t *testing.T, input string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	code := Main(context.Background(), append([]string{"--data", t.TempDir()}, args...), strings.NewReader(input), &out, &errOut)
+	return out.String(), errOut.String(), code
+}
+
+func TestScore(t *testing.T) {
+	tests := []struct {
+		args     []string
+		want     string
+		wantCode int
+	}{
+		// CLI.md's example; 11221 -> 0.795 under the van Hout UK crosswalk is
+		// an expected value in the eq5d R package's tests (test-eq5dcw.R).
+		{[]string{"score", "eq5d5l", "--value-set", "uk-crosswalk", "1", "1", "2", "2", "1"}, "0.795", 0},
+		// Devlin et al. 2018 England value set: the worst state 55555 is -0.285.
+		{[]string{"score", "eq5d5l", "--value-set", "england-5l", "5", "5", "5", "5", "5"}, "-0.285", 0},
+		{[]string{"score", "phq9", "3", "3", "2", "2", "1", "1", "0", "0", "1"}, "13", 0},
+		{[]string{"score", "gad7", "3", "3"}, "", 2},
+		{[]string{"score", "phq9", "x", "1", "1", "1", "1", "1", "1", "1", "1"}, "", 2},
+		{[]string{"score", "eq5d5l", "--value-set", "mars", "1", "1", "1", "1", "1"}, "", 2},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			out, errOut, code := runCLI(t, "", tt.args...)
+			if code != tt.wantCode || strings.TrimSpace(out) != tt.want {
+				t.Errorf("got %q (exit %d, stderr %q), want %q (exit %d)", out, code, errOut, tt.want, tt.wantCode)
+			}
+		})
+	}
+}
+
+func TestSPC(t *testing.T) {
+	// Twelve points, the ninth far above the rest: mean 32/12; the eleven
+	// moving ranges are 1,1,1,1,1,1,1,7,7,1,1 (sum 23), so UPL = 32/12 +
+	// 2.66*23/11 = 8.228...; 9 is outside it.
+	in := "1\n2\n3\n2\n1\n2\n3\n2\n9\n2\n3\n2\n"
+	out, errOut, code := runCLI(t, in, "spc", "--improvement", "up", "--target", "2")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var chart struct {
+		Mean, UPL float64
+		Points    []struct {
+			Type string  `json:"type"`
+			Rule *string `json:"rule"`
+		} `json:"points"`
+		Assurance *string `json:"assurance"`
+	}
+	if err := json.Unmarshal([]byte(out), &chart); err != nil {
+		t.Fatal(err)
+	}
+	if want := 32.0 / 12; chart.Mean < want-1e-9 || chart.Mean > want+1e-9 {
+		t.Errorf("mean = %v, want %v", chart.Mean, want)
+	}
+	if want := 32.0/12 + 2.66*23/11; chart.UPL < want-1e-9 || chart.UPL > want+1e-9 {
+		t.Errorf("upl = %v, want %v", chart.UPL, want)
+	}
+	p := chart.Points[8]
+	if p.Type != "special_cause_improvement" || p.Rule == nil || *p.Rule != "outside_limits" {
+		t.Errorf("point 9 = %+v, want special_cause_improvement by outside_limits", p)
+	}
+	if _, _, code := runCLI(t, "1\nx\n", "spc"); code != 2 {
+		t.Errorf("bad input line: exit %d, want 2", code)
+	}
+}
