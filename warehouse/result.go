@@ -77,7 +77,10 @@ type Result struct {
 	Metrics    map[string]Value                       `json:"metrics"`
 	Breakdowns map[string]map[string]map[string]Value `json:"breakdowns,omitempty"`
 	Series     map[string][]SeriesPoint               `json:"series,omitempty"`
-	Provenance Provenance                             `json:"provenance"`
+	// Tables are the metrics whose result is a table (Table.Metric names
+	// the catalogue id), in report order.
+	Tables     []Table    `json:"tables,omitempty"`
+	Provenance Provenance `json:"provenance"`
 }
 
 // SeriesPoint is one month of a metric's series.
