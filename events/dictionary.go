@@ -20,15 +20,15 @@ func WriteDictionary(w io.Writer) error {
 		{"type", "string", "`family.verb`, one of the types below"},
 		{"schema", "int32", "version of the type's data shape (1)"},
 		{"occurred_at", "timestamp (µs, UTC)", "when it happened in the service"},
-		{"recorded_at", "timestamp (µs, UTC)", "when the source recorded it (ingest's clock if absent); the lake's `date=` partition is its UTC date; as-of queries filter on it"},
+		{"recorded_at", "timestamp (µs, UTC)", "when the source recorded it (ingest's clock if absent); as-of queries filter on it"},
 		{"source", "string", "the feed it came from"},
 		{"service", "string", "the service (provider unit)"},
 		{"person", "string", "pseudonym: `p` + 32 hex digits of HMAC-SHA256(key, identifier); never a direct identifier"},
 		{"referral_id", "string", "the episode of care"},
 		{"extra", "string (JSON)", "data fields the contract does not define, kept verbatim"},
-		{"kafka_partition, kafka_offset", "int32, int64", "lineage: where in the log the row came from"},
+		{"kafka_partition, kafka_offset, kafka_timestamp", "int32, int64, timestamp", "lineage: where in the log the row came from, and when it was published there"},
 		{"target_event_id", "string", "`event.retracted`: the event it withdraws"},
-		{"date", "hive partition", "UTC date of recorded_at"},
+		{"date", "hive partition", "UTC date of kafka_timestamp (record-time partitioning, as Kafka Connect's sinks)"},
 	} {
 		fmt.Fprintf(&b, "| `%s` | %s | %s |\n", r[0], r[1], r[2])
 	}

@@ -24,6 +24,9 @@ type Envelope struct {
 	Extra          *string   `parquet:"extra,optional"` // unknown data fields, as a JSON object
 	KafkaPartition int32     `parquet:"kafka_partition"`
 	KafkaOffset    int64     `parquet:"kafka_offset"`
+	// KafkaTimestamp is the record's timestamp in the log: when the event
+	// was published. The lake's date= partition is its UTC date.
+	KafkaTimestamp time.Time `parquet:"kafka_timestamp,timestamp(microsecond)"`
 	// Corrections (event.retracted, person.erased) may travel in any family.
 	TargetEventID *string `parquet:"target_event_id,optional"`
 }
@@ -141,6 +144,7 @@ type DeadLetterRow struct {
 	RecordedAt     time.Time `parquet:"recorded_at,timestamp(microsecond)"`
 	KafkaPartition int32     `parquet:"kafka_partition"`
 	KafkaOffset    int64     `parquet:"kafka_offset"`
+	KafkaTimestamp time.Time `parquet:"kafka_timestamp,timestamp(microsecond)"`
 }
 
 // DeadLetterMessage is the message ingest (or transform) sends for bad input.
@@ -207,8 +211,14 @@ func Columns(f Family) []string {
 }
 
 // Row converts a validated event into its family's lake row (a pointer to
-// one of the *Row types), stamped with its Kafka partition and offset.
+// one of the *Row types), stamped with its Kafka partition and offset, and
+// with recorded_at standing in for the Kafka timestamp (see RowAt).
 func (e *Event) Row(partition int32, offset int64) (any, error) {
+	return e.RowAt(partition, offset, e.RecordedAt)
+}
+
+// RowAt is Row with the record's Kafka timestamp.
+func (e *Event) RowAt(partition int32, offset int64, kafkaTime time.Time) (any, error) {
 	fam := e.Family()
 	t, err := RowType(fam)
 	if err != nil || fam == DeadLetter {
@@ -221,7 +231,7 @@ func (e *Event) Row(partition int32, offset int64) (any, error) {
 		OccurredAt: e.OccurredAt, RecordedAt: e.RecordedAt,
 		Source: e.Source, Service: e.Service,
 		Person: optString(e.Person), ReferralID: optString(e.ReferralID),
-		KafkaPartition: partition, KafkaOffset: offset,
+		KafkaPartition: partition, KafkaOffset: offset, KafkaTimestamp: kafkaTime.UTC().Truncate(time.Microsecond),
 	}
 	cols := columnIndex[fam]
 	var extra map[string]json.RawMessage

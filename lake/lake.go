@@ -4,7 +4,9 @@
 //
 //	<root>/<family>/date=YYYY-MM-DD/<topic>+<partition>+<startOffset>.parquet
 //
-// date is the UTC date of the rows' recorded_at; startOffset is the Kafka
+// date is the UTC date of the rows' Kafka record timestamp (when they were
+// published: deterministic on replay, and in arrival order, so files stay
+// large whatever the order of the events' own times); startOffset is the Kafka
 // offset of the file's first row, zero-padded to 19 digits so names sort in
 // offset order. Each file holds a contiguous run of one partition's offsets;
 // its key-value metadata records the run (evalpipe.start_offset,

@@ -136,6 +136,7 @@ func deadLetterRow(topic string, msg kafka.Message) *events.DeadLetterRow {
 			RecordedAt:     msg.Time.UTC().Truncate(time.Microsecond),
 			KafkaPartition: int32(msg.Partition),
 			KafkaOffset:    msg.Offset,
+			KafkaTimestamp: recordTime(msg, time.Unix(0, 0)).UTC().Truncate(time.Microsecond),
 		}
 	}
 	at := m.RecordedAt
@@ -153,6 +154,7 @@ func deadLetterRow(topic string, msg kafka.Message) *events.DeadLetterRow {
 		RecordedAt:     at.UTC().Truncate(time.Microsecond),
 		KafkaPartition: int32(msg.Partition),
 		KafkaOffset:    msg.Offset,
+		KafkaTimestamp: recordTime(msg, at).UTC().Truncate(time.Microsecond),
 	}
 }
 

@@ -8,7 +8,7 @@
 // with identifiers stripped, to the dead-letter topic (synchronously, before
 // its offset can be committed); the dead-letter topic's own messages become
 // rows of lake/deadletter. A file is committed when it reaches MaxFileRows,
-// when the next row's recorded_at falls on another UTC date, when the
+// when the next record's Kafka timestamp falls on another UTC date, when the
 // partition has been idle for IdleFlush, when the partition has caught up
 // (UntilCaughtUp) or on a graceful stop; then, and only then, its offsets are
 // committed to the group.

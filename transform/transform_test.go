@@ -79,8 +79,8 @@ func TestRunWritesLake(t *testing.T) {
 		// lineage matching the file.
 		pf := readRows(t, f.Path)
 		for _, r := range pf {
-			if !r.RecordedAt.UTC().Truncate(24 * time.Hour).Equal(day) {
-				t.Errorf("file %s: row %s recorded %s, not on %s", rel, r.EventID, r.RecordedAt, parts[1])
+			if !r.KafkaTimestamp.UTC().Truncate(24 * time.Hour).Equal(day) {
+				t.Errorf("file %s: row %s published %s, not on %s", rel, r.EventID, r.KafkaTimestamp, parts[1])
 			}
 			if int(r.KafkaPartition) != f.Partition || r.KafkaOffset < f.StartOffset || r.KafkaOffset > f.EndOffset {
 				t.Errorf("file %s [%d-%d] p%d: row at p%d@%d", rel, f.StartOffset, f.EndOffset, f.Partition, r.KafkaPartition, r.KafkaOffset)
@@ -119,6 +119,7 @@ func TestRunWritesLake(t *testing.T) {
 type envRow struct {
 	EventID        string    `parquet:"event_id"`
 	RecordedAt     time.Time `parquet:"recorded_at,timestamp(microsecond)"`
+	KafkaTimestamp time.Time `parquet:"kafka_timestamp,timestamp(microsecond)"`
 	KafkaPartition int32     `parquet:"kafka_partition"`
 	KafkaOffset    int64     `parquet:"kafka_offset"`
 }

@@ -205,7 +205,7 @@ func (w *worker) handle(ctx context.Context, msg kafka.Message) error {
 	)
 	if w.p.fam == events.DeadLetter {
 		dl := deadLetterRow(w.p.topic, msg)
-		row, at = dl, dl.RecordedAt
+		row, at = dl, dl.KafkaTimestamp
 	} else {
 		// A canonical event always carries recorded_at; should one not,
 		// stamp the Kafka timestamp rather than the clock, so that a replay
@@ -216,7 +216,7 @@ func (w *worker) handle(ctx context.Context, msg kafka.Message) error {
 				Why: fmt.Sprintf("belongs to family %s, not to topic %s", ev.Family(), w.p.topic)}
 		}
 		if err == nil {
-			row, err = ev.Row(int32(w.p.id), msg.Offset)
+			row, err = ev.RowAt(int32(w.p.id), msg.Offset, recordTime(msg, ev.RecordedAt))
 		}
 		if err != nil {
 			if err := w.r.poison(ctx, w.p.topic, msg, err); err != nil {
@@ -228,7 +228,13 @@ func (w *worker) handle(ctx context.Context, msg kafka.Message) error {
 		}
 		at = ev.RecordedAt
 	}
-	day := at.UTC().Truncate(24 * time.Hour)
+	// Files are partitioned by the record's timestamp in the log (Kafka
+	// Connect's record-time partitioning): it is stored with the message, so
+	// a replay rewrites the same files, and it follows arrival order, so an
+	// out-of-order backfill does not rotate a file on every message, as
+	// partitioning by the events' own recorded_at did (one-row files by the
+	// hundred thousand on a shuffled national backfill).
+	day := recordTime(msg, at).UTC().Truncate(24 * time.Hour)
 	if w.file != nil && !day.Equal(w.fileDay) {
 		if err := w.flush(); err != nil {
 			return err
@@ -291,4 +297,13 @@ func (w *worker) flush() error {
 	w.commits.post(w.p.topic, w.p.id, next)
 	w.committed = next
 	return nil
+}
+
+// recordTime is the message's Kafka timestamp, or fallback when the log
+// has none (message format v0).
+func recordTime(msg kafka.Message, fallback time.Time) time.Time {
+	if msg.Time.IsZero() || msg.Time.Unix() <= 0 {
+		return fallback
+	}
+	return msg.Time
 }
