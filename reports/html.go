@@ -20,7 +20,8 @@ var kpiTemplate = template.Must(template.New("kpi").Parse(kpiHTML))
 type htmlKPI struct {
 	*kpiReport
 	HeadlineChart *barChart
-	Trends        []*lineChart
+	Trends        []*spcChart
+	Icons         map[string]*trendIcons // by metric id; none without a series
 	BreakdownView []htmlBreakdown
 }
 
@@ -63,42 +64,15 @@ func writeHTML(r *kpiReport, w io.Writer) error {
 			"Per cent of cohort", 100, bars, pctTick, tbl)
 	}
 
-	// (b) a line for each monthly series.
+	// (b) an XmR chart for each monthly series; its icons go beside the
+	// headline value.
+	v.Icons = map[string]*trendIcons{}
 	for _, id := range metricOrder(sortedKeys(r.res.Series)) {
-		m := r.cat[id]
-		title := r.title(id)
-		var pts []linePoint
-		t := chartTable{Caption: title + " by month (table of the chart)", Header: []string{"Month", "Value", "Numerator", "Denominator"}}
-		max := 0.0
-		for _, sp := range r.res.Series[id] {
-			rw := r.row(id, sp.Month, sp.Value)
-			lp := linePoint{Month: monthLabel(sp.Month), Text: rw.Value}
-			if !sp.Suppressed && sp.Value.Value != nil && finite(*sp.Value.Value) {
-				x := display(m.Unit, *sp.Value.Value)
-				lp.Value = &x
-				max = maxf(max, x)
-			}
-			pts = append(pts, lp)
-			t.Rows = append(t.Rows, []string{lp.Month, rw.Value, rw.Numerator, rw.Denominator})
+		c, icons := r.newSPCTrend(nextID(), id, r.res.Series[id])
+		v.Trends = append(v.Trends, c)
+		if icons != nil {
+			v.Icons[id] = icons
 		}
-		var std *float64
-		stdText := ""
-		if m.Standard != nil {
-			s := display(m.Unit, *m.Standard)
-			std, stdText = &s, "standard "+formatValue(m.Unit, *m.Standard)
-			max = maxf(max, s)
-		}
-		top := niceMax(max)
-		if m.Unit == "proportion" {
-			top = 100
-		}
-		desc := "Line chart of " + title + " each month"
-		if std != nil {
-			desc += ", with a horizontal line at the " + stdText
-		}
-		desc += ". Months with suppressed or missing values are gaps."
-		v.Trends = append(v.Trends, newLineChart(nextID(), title+" by month", desc,
-			"Month", axisLabel(m.Unit), pts, std, stdText, tickFunc(m.Unit), top, t))
 	}
 
 	// (c) breakdowns, with a bar chart for referral sources and waits.

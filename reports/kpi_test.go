@@ -320,7 +320,7 @@ func TestHTMLSelfContainedAndAccessible(t *testing.T) {
 
 	// Every chart is well-formed SVG with a non-empty title and
 	// description, labelled axes, and a table right after it.
-	svgs := regexp.MustCompile(`(?s)<svg.*?</svg>`).FindAllStringIndex(html, -1)
+	svgs := regexp.MustCompile(`(?s)<svg class="chart".*?</svg>`).FindAllStringIndex(html, -1)
 	// headline, two monthly series, referral sources.
 	if len(svgs) != 4 {
 		t.Fatalf("%d charts, want 4 (headline, 2 series, referral sources)", len(svgs))
@@ -353,7 +353,7 @@ func TestHTMLSelfContainedAndAccessible(t *testing.T) {
 			t.Errorf("chart %d (%s) has no axis label", i, svg.Title)
 		}
 	}
-	for _, want := range []string{"51.6%", "standard 50.0%", "Recovery rate by month", "Referral source share by referral source", "sha256:9f2c1e", "Europe/London", "v0.1.0-test", "recovery_rate v2", "NHS England NHS Talking Therapies dashboards", "computed from the unrounded figures"} {
+	for _, want := range []string{"51.6%", "Target 50.0%", "Recovery rate by month", "Referral source share by referral source", "sha256:9f2c1e", "Europe/London", "v0.1.0-test", "recovery_rate v2", "NHS England NHS Talking Therapies dashboards", "computed from the unrounded figures"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("HTML does not contain %q", want)
 		}

@@ -8,8 +8,8 @@ import (
 // A tiny chart helper for the HTML reports: it lays charts out (coordinates
 // as strings) and the html/template in kpi.html.tmpl draws them as inline
 // SVG, so every label from the data is escaped by the template. Two kinds
-// cover the reports: horizontal bars with optional standard marks, and a
-// monthly line with an optional standard line. Colours are Okabe-Ito
+// cover the reports: horizontal bars with optional standard marks (here),
+// and monthly XmR charts (spcchart.go). Bar colours are Okabe-Ito
 // (colour-blind safe), and no meaning is carried by colour alone: values and
 // standards are also written as text and in the table under each chart.
 
@@ -105,92 +105,6 @@ func newBarChart(id, title, desc, xLabel string, max float64, data []barDatum, t
 			b.MarkX, b.MarkY1, b.MarkY2 = px(scale(*d.Mark)), px(y-3), px(y+barH+3)
 		}
 		c.Bars = append(c.Bars, b)
-	}
-	return c
-}
-
-// lineChart is a monthly series.
-type lineChart struct {
-	ID, Title, Desc                          string
-	Width, Height                            string
-	PlotLeft, PlotRight, PlotTop, PlotBottom string
-	XLabel, YLabel                           string
-	XLabelX, XLabelY                         string
-	YLabelX, YLabelY                         string
-	XTicks, YTicks                           []tick
-	Segments                                 []string // polyline points; a gap where a month is suppressed
-	Points                                   []point
-	Standard                                 *hline
-	Colour, StdColour                        string
-	Table                                    chartTable
-}
-
-type point struct{ X, Y, Label string }
-
-type hline struct{ Y, Label, LabelX, LabelY string }
-
-// linePoint is one month in display units; Value nil leaves a gap.
-type linePoint struct {
-	Month string // "Apr 2024"
-	Value *float64
-	Text  string
-}
-
-func newLineChart(id, title, desc, xLabel, yLabel string, pts []linePoint, standard *float64, stdText string, tickLabel func(float64) string, max float64, table chartTable) *lineChart {
-	const (
-		h                        = 300.0
-		left, right, top, bottom = 64.0, 24.0, 16.0, 64.0
-	)
-	x0, x1, y0, y1 := left, chartWidth-right, h-bottom, top
-	if max <= 0 {
-		max = 1
-	}
-	yOf := func(v float64) float64 { return y0 - (y0-y1)*math.Min(math.Max(v, 0), max)/max }
-	// Each month is a band; its point sits in the middle, so the first
-	// and last labels are not cut off at the edges.
-	xOf := func(i int) float64 {
-		band := (x1 - x0) / float64(max1(len(pts)))
-		return x0 + band*(float64(i)+0.5)
-	}
-	c := &lineChart{
-		ID: id, Title: title, Desc: desc,
-		Width: px(chartWidth), Height: px(h),
-		PlotLeft: px(x0), PlotRight: px(x1), PlotTop: px(y1), PlotBottom: px(y0),
-		XLabel: xLabel, YLabel: yLabel,
-		XLabelX: px((x0 + x1) / 2), XLabelY: px(h - 8),
-		YLabelX: px(14), YLabelY: px((y0 + y1) / 2),
-		Colour: colourBar, StdColour: colourStandard,
-		Table: table,
-	}
-	for _, t := range niceTicks(max) {
-		c.YTicks = append(c.YTicks, tick{Pos: px(yOf(t)), Label: tickLabel(t)})
-	}
-	every := 1 + (len(pts)-1)/12 // at most about 12 month labels
-	seg := ""
-	for i, p := range pts {
-		if i%every == 0 {
-			c.XTicks = append(c.XTicks, tick{Pos: px(xOf(i)), Label: p.Month})
-		}
-		if p.Value == nil || !finite(*p.Value) {
-			if seg != "" {
-				c.Segments = append(c.Segments, seg)
-				seg = ""
-			}
-			continue
-		}
-		x, y := px(xOf(i)), px(yOf(*p.Value))
-		if seg != "" {
-			seg += " "
-		}
-		seg += x + "," + y
-		c.Points = append(c.Points, point{X: x, Y: y, Label: p.Month + ": " + p.Text})
-	}
-	if seg != "" {
-		c.Segments = append(c.Segments, seg)
-	}
-	if standard != nil {
-		y := yOf(*standard)
-		c.Standard = &hline{Y: px(y), Label: stdText, LabelX: px(x0 + 4), LabelY: px(y - 4)}
 	}
 	return c
 }
