@@ -1,8 +1,10 @@
 package reports_test
 
 import (
+	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/evalpipe/evalpipe/reports"
@@ -36,14 +38,25 @@ func ExampleKPI() {
 	// referrals_received,Referrals received,count,10,,,,,false,,1
 }
 
-func ExampleWriteKPI() {
+func ExampleWriteKPIContext() {
 	dir, _ := os.MkdirTemp("", "kpi")
 	defer os.RemoveAll(dir)
 	res := &warehouse.Result{Metrics: map[string]warehouse.Value{}}
-	paths, err := reports.WriteKPI(res, nil, "nhs", dir)
+	w, err := reports.WriteKPIContext(context.Background(), res, nil, "nhs", dir)
 	if err != nil {
 		fmt.Println(err)
 	}
-	fmt.Println(len(paths), "files")
-	// Output: 5 files
+	// kpi.pdf is there too when Chromium is installed; without it
+	// w.Warnings says so and names the package to install.
+	for _, p := range w.Paths {
+		if filepath.Ext(p) != ".pdf" {
+			fmt.Println(filepath.Base(p))
+		}
+	}
+	// Output:
+	// kpi.html
+	// kpi.md
+	// kpi.json
+	// kpi-metrics.csv
+	// kpi-breakdowns.csv
 }

@@ -80,8 +80,8 @@ func TestOptionsValidate(t *testing.T) {
 	}{
 		{Options{}, nil, nil},
 		{Options{Format: "md", Disclosure: "none"}, nil, nil},
-		{Options{Format: "pdf"}, ErrNotYet, []string{"pdf", "not yet", "html", "md", "json", "csv"}},
-		{Options{Format: "docx"}, ErrUsage, []string{"docx"}},
+		{Options{Format: "pdf"}, nil, nil},
+		{Options{Format: "docx"}, ErrUsage, []string{"docx", "html", "md", "json", "csv", "pdf"}},
 		{Options{Format: "json", Disclosure: "open"}, ErrUsage, []string{"open"}},
 	}
 	for _, tt := range tests {
@@ -414,11 +414,20 @@ func TestInternalReportSaysSo(t *testing.T) {
 
 func TestWriteKPI(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "reports")
-	paths, err := WriteKPI(testResult(), testCatalogue(), "nhs", dir)
+	w, err := WriteKPIContext(t.Context(), testResult(), testCatalogue(), "nhs", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"kpi.html", "kpi.md", "kpi.json", "kpi-metrics.csv", "kpi-breakdowns.csv"}
+	if _, err := FindChromium(); err == nil {
+		want = append(want, "kpi.pdf")
+		if len(w.Warnings) != 0 {
+			t.Errorf("warnings %q with Chromium installed, want none", w.Warnings)
+		}
+	} else if len(w.Warnings) != 1 || !strings.Contains(w.Warnings[0], "apt-get install -y chromium") {
+		t.Errorf("warnings %q without Chromium, want one naming the package", w.Warnings)
+	}
+	paths := w.Paths
 	if len(paths) != len(want) {
 		t.Fatalf("paths = %v, want %v", paths, want)
 	}
@@ -431,6 +440,12 @@ func TestWriteKPI(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if i >= len(formats) {
+			if !bytes.HasPrefix(got, []byte("%PDF-")) {
+				t.Errorf("%s is not a PDF", p)
+			}
+			continue
+		}
 		if string(got) != render(t, testResult(), testCatalogue(), Options{Format: formats[i]}) {
 			t.Errorf("%s differs from KPI's %s output", p, formats[i])
 		}
@@ -441,6 +456,29 @@ func TestWriteKPI(t *testing.T) {
 	}
 	if _, err := WriteKPI(testResult(), testCatalogue(), "bogus", dir); !errors.Is(err, ErrUsage) {
 		t.Errorf("WriteKPI with an unknown policy = %v, want ErrUsage", err)
+	}
+}
+
+// TestWriteKPIWithoutChromium: no browser is a warning that names the
+// package, not an error, and every other format is still written.
+func TestWriteKPIWithoutChromium(t *testing.T) {
+	t.Setenv("EVALPIPE_CHROMIUM", filepath.Join(t.TempDir(), "no-such-chromium"))
+	dir := t.TempDir()
+	w, err := WriteKPIContext(t.Context(), testResult(), testCatalogue(), "nhs", dir)
+	if err != nil {
+		t.Fatalf("WriteKPIContext without Chromium = %v, want no error", err)
+	}
+	if len(w.Paths) != 5 {
+		t.Errorf("paths = %v, want the 5 non-PDF files", w.Paths)
+	}
+	if len(w.Warnings) != 1 || !strings.Contains(w.Warnings[0], "kpi.pdf") || !strings.Contains(w.Warnings[0], "apt-get install -y chromium") {
+		t.Errorf("warnings = %q, want one saying kpi.pdf was skipped and how to install chromium", w.Warnings)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "kpi.pdf")); !os.IsNotExist(err) {
+		t.Errorf("kpi.pdf exists without Chromium")
+	}
+	if err := KPI(testResult(), testCatalogue(), Options{Format: "pdf"}, &bytes.Buffer{}); !errors.Is(err, ErrNoChromium) {
+		t.Errorf("KPI pdf without Chromium = %v, want ErrNoChromium", err)
 	}
 }
 

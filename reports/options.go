@@ -9,8 +9,8 @@ import (
 // policy), as opposed to a failure to write; the CLI maps it to exit status 2.
 var ErrUsage = errors.New("usage error")
 
-// ErrNotYet marks a format that is planned but not yet implemented (pdf).
-// It wraps ErrUsage.
+// ErrNotYet marks a format or report that is planned but not yet
+// implemented. It wraps ErrUsage.
 var ErrNotYet = fmt.Errorf("not yet supported: %w", ErrUsage)
 
 // Formats a report can be rendered in.
@@ -22,6 +22,8 @@ const (
 	// table, whose columns differ, is FormatCSVBreakdowns.
 	FormatCSV           = "csv"
 	FormatCSVBreakdowns = "csv-breakdowns" // kpi-breakdowns.csv
+	// FormatPDF is the HTML printed to A4 by headless Chromium (see PDF).
+	FormatPDF = "pdf"
 )
 
 // DefaultTitle is the title of a KPI report when Options.Title is empty.
@@ -29,8 +31,8 @@ const DefaultTitle = "Talking therapies KPI report"
 
 // Options says how KPI renders a report.
 type Options struct {
-	// Format is html, md, json, csv or csv-breakdowns. Default: html.
-	// pdf is planned and rejected for now with ErrNotYet.
+	// Format is html, md, json, csv, csv-breakdowns or pdf. Default: html.
+	// pdf needs Chromium at render time (FindChromium), not to validate.
 	Format string
 	// Disclosure names the disclosure policy: "nhs" (the default) or
 	// "none" (internal use only; the report says so).
@@ -57,11 +59,9 @@ func (o Options) withDefaults() Options {
 func (o Options) Validate() error {
 	o = o.withDefaults()
 	switch o.Format {
-	case FormatHTML, FormatMD, FormatJSON, FormatCSV, FormatCSVBreakdowns:
-	case "pdf":
-		return fmt.Errorf("reports: format pdf: %w; use html (printable to PDF from a browser, A4), md, json or csv", ErrNotYet)
+	case FormatHTML, FormatMD, FormatJSON, FormatCSV, FormatCSVBreakdowns, FormatPDF:
 	default:
-		return fmt.Errorf("reports: unknown format %q (want html, md, json or csv): %w", o.Format, ErrUsage)
+		return fmt.Errorf("reports: unknown format %q (want html, md, json, csv, csv-breakdowns or pdf): %w", o.Format, ErrUsage)
 	}
 	_, err := PolicyByName(o.Disclosure)
 	return err
