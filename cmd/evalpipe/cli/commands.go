@@ -397,11 +397,7 @@ func metricsCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(cat)
 			case "md":
-				fmt.Fprintln(e.stdout, "| id | version | title | unit | cohort | definition |\n|---|---|---|---|---|---|")
-				for _, m := range cat {
-					fmt.Fprintf(e.stdout, "| `%s` | %d | %s | %s | %s | %s |\n", m.ID, m.Version, m.Title, m.Unit, m.Cohort, m.Definition)
-				}
-				return nil
+				return warehouse.WriteCatalogue(e.stdout)
 			}
 			return usagef("metrics --format %q: want md or json", *format)
 		},
