@@ -91,6 +91,9 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		metricsCommand(e, newFS("metrics"), opts),
 		scoreCommand(e, newFS("score"), opts),
 		spcCommand(e, newFS("spc"), opts),
+		serveCommand(e, newFS("serve"), opts),
+		tokenCommand(e, newFS("token"), opts),
+		exportCommand(e, newFS("export"), opts),
 	}
 	root := &ffcli.Command{
 		Name:       "evalpipe",
