@@ -319,7 +319,6 @@ func TestProgrammeRepresentation(t *testing.T) {
 	}
 }
 
-
 func TestProgrammeCatalogue(t *testing.T) {
 	ids := map[string]bool{}
 	for _, m := range programmeMetrics {

@@ -93,11 +93,11 @@ func swemwbsItems(total float64) []int {
 // scoreRow is one row of sql/programme/wellbeing_scores.sql.
 type scoreRow struct {
 	person, referral, programme, measure, timepoint string
-	items                                            []int
-	total, vas                                       sql.NullFloat64
-	level                                            sql.NullInt64
-	at                                               time.Time
-	peer                                             bool
+	items                                           []int
+	total, vas                                      sql.NullFloat64
+	level                                           sql.NullInt64
+	at                                              time.Time
+	peer                                            bool
 }
 
 // pair is one person's baseline and follow-up on a measure; peer when any
