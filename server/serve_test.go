@@ -226,7 +226,10 @@ func TestServe(t *testing.T) {
 	// Push: per-line answers, idempotent by event_id.
 	body := referrals("push", 10, 0) + "{\"event_id\":\"bad-1\",\"type\":\"referral.received\"}\n"
 	code, out := call(t, "POST", srv.url+"/v1/events", admin, "", body)
-	var answers []struct{ Line int; Status, Reason string }
+	var answers []struct {
+		Line           int
+		Status, Reason string
+	}
 	if code != 200 || json.Unmarshal([]byte(out), &answers) != nil || len(answers) != 11 {
 		t.Fatalf("push: %d %s", code, out)
 	}
@@ -312,8 +315,8 @@ func TestServe(t *testing.T) {
 	t.Run("sandbox", func(t *testing.T) {
 		for _, tc := range []struct {
 			name, token, sql string
-			want            int
-			says            string
+			want             int
+			says             string
 		}{
 			{"read_csv evaluator", evaluator, "SELECT * FROM read_csv('/etc/passwd')", 400, "not available to evaluators"},
 			{"read_csv admin", admin, "SELECT * FROM read_csv('/etc/passwd')", 400, "sandbox"},
