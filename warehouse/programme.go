@@ -13,7 +13,8 @@ import (
 // wellbeing and quality of life, peer-worker impact, recovery consultation
 // audit). Their queries live in sql/programme/; what needs Go (scale
 // scoring, paired and Welch intervals, Newcombe differences) is done here
-// over the rows those queries return. See README.md, "Programme metrics".
+// over the rows those queries return. Each .sql file is headed by the
+// definition it implements and the choices made where METRICS.md is silent.
 
 //go:embed sql/programme/*.sql
 var programmeFS embed.FS
