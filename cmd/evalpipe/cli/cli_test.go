@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 )
@@ -73,5 +74,34 @@ func TestSPC(t *testing.T) {
 	}
 	if _, _, code := runCLI(t, "1\nx\n", "spc"); code != 2 {
 		t.Errorf("bad input line: exit %d, want 2", code)
+	}
+}
+
+// A bad config names the setting and the fix.
+func TestConfigErrors(t *testing.T) {
+	tests := []struct{ yaml, want string }{
+		{"colour: blue\n", "colour"},
+		{"time_zone: Mars/Olympus\n", "time_zone"},
+		{"disclosure: some\n", "want nhs or none"},
+		{"population: -5\n", "population"},
+		{"kafka:\n  brokers: [kafka1]\n", "host:port"},
+		{"kafka:\n  sasl_mechanism: kerberos\n", "sasl_mechanism"},
+		{"evaluation:\n  unit_costs:\n    - {kind: ae_attendance, unit: contact, cost_gbp: 100}\n", "source and price_year"},
+		{"evaluation:\n  population_shares:\n    ethnicity: {white: 1.5}\n", "population_shares.ethnicity.white"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.want, func(t *testing.T) {
+			path := t.TempDir() + "/c.yaml"
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := LoadConfig(path)
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), path) {
+				t.Errorf("LoadConfig(%q) = %v, want an error naming %s and %q", tt.yaml, err, path, tt.want)
+			}
+		})
+	}
+	if c, err := LoadConfig(""); err != nil || c.TimeZone != "Europe/London" || c.Disclosure != "nhs" || c.Kafka.TopicPrefix != "evalpipe" {
+		t.Errorf("defaults: %+v, %v", c, err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/evalpipe/evalpipe/kafkaconf"
+	"github.com/evalpipe/evalpipe/warehouse"
 	"gopkg.in/yaml.v3"
 )
 
@@ -30,6 +31,11 @@ type Config struct {
 	PseudonymKeyFile string `yaml:"pseudonym_key_file"`
 	// Disclosure is the default disclosure policy of reports: nhs | none. Default nhs.
 	Disclosure string `yaml:"disclosure"`
+	// Evaluation holds the facts the programme, crisis and qualitative
+	// metrics need: population shares, unit costs with their sources,
+	// anxiety-measure thresholds, the crisis launch date. Default: none, and
+	// metrics that need a missing setting say so instead of guessing.
+	Evaluation warehouse.Evaluation `yaml:"evaluation"`
 	// Transform tunes the Kafka-to-lake stage.
 	Transform struct {
 		// MaxFileRows rotates a lake file after this many rows. Default 200000.
@@ -65,7 +71,7 @@ func LoadConfig(path string) (*Config, error) {
 func explainYAML(err error) string {
 	msg := err.Error()
 	if strings.Contains(msg, "not found in type") {
-		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, transform (see README, Configuration)"
+		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, evaluation, transform (see README, Configuration)"
 	}
 	return msg
 }
@@ -90,6 +96,26 @@ func (c *Config) Validate() error {
 	}
 	if c.Transform.MaxFileRows < 0 || c.Transform.IdleFlush < 0 {
 		return errors.New("transform: max_file_rows and idle_flush must not be negative")
+	}
+	for i, u := range c.Evaluation.UnitCosts {
+		if u.Kind == "" || u.CostGBP < 0 || u.Source == "" || u.PriceYear == "" {
+			return fmt.Errorf("evaluation.unit_costs[%d]: each cost needs kind, cost_gbp >= 0, source and price_year (no unit cost is assumed)", i)
+		}
+		if u.Unit != "contact" && u.Unit != "bed_day" {
+			return fmt.Errorf("evaluation.unit_costs[%d].unit = %q: want contact or bed_day", i, u.Unit)
+		}
+	}
+	for dim, shares := range c.Evaluation.PopulationShares {
+		for g, v := range shares {
+			if v <= 0 || v > 1 {
+				return fmt.Errorf("evaluation.population_shares.%s.%s = %g: want a share in (0, 1]", dim, g, v)
+			}
+		}
+	}
+	for i, th := range c.Evaluation.Thresholds {
+		if th.Measure == "" || th.Caseness <= 0 || th.ReliableChange <= 0 || th.Source == "" {
+			return fmt.Errorf("evaluation.thresholds[%d]: each needs measure, caseness > 0, reliable_change > 0 and source", i)
+		}
 	}
 	return c.Kafka.Validate()
 }
