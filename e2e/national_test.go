@@ -35,7 +35,7 @@ func TestNationalFiguresJune2020(t *testing.T) {
 		t.Skip("-short: 456,480 events through the pipeline")
 	}
 	groups := []struct {
-		n                          int
+		n                      int
 		phq1, phq2, gad1, gad2 int
 	}{
 		{3200, 5, 4, 5, 4},
