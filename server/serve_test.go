@@ -270,10 +270,15 @@ func TestServe(t *testing.T) {
 		return err == nil && strings.Contains(string(b), "mapping")
 	})
 
-	// A scheduled report.
+	// A scheduled report: its files, and the run counted once every format
+	// (the PDF, rendered by Chromium, comes last) is written.
 	waitFor(t, 30*time.Second, "a scheduled KPI report", func() bool {
 		m, _ := filepath.Glob(filepath.Join(data, "reports", "*", "kpi.html"))
 		return len(m) > 0
+	})
+	waitFor(t, 60*time.Second, "a completed scheduled report run", func() bool {
+		_, body := call(t, "GET", srv.url+"/metrics", "", "", "")
+		return strings.Contains(body, `evalpipe_report_runs_total{outcome="ok"}`)
 	})
 
 	evaluator := newToken(t, data, "evaluator", "alice")
