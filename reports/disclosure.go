@@ -35,7 +35,8 @@ const (
 )
 
 // PolicyByName returns the named disclosure policy: "nhs" (also the default
-// for an empty name) or "none".
+// for an empty name) or "none". The nhs policy it returns knows no staff
+// names; use NHSPolicyWith to redact them from quotes.
 func PolicyByName(name string) (Policy, error) {
 	switch name {
 	case "", PolicyNHS:
@@ -62,27 +63,67 @@ func PolicyByName(name string) (Policy, error) {
 // A value whose smallness cannot be judged (a rate with neither numerator nor
 // denominator) is suppressed: when in doubt, withhold.
 //
-// The rule is applied cell by cell; table rules that look at a whole
-// breakdown table at once (complementary suppression, so that a suppressed
-// cell cannot be recovered from the total) are a later addition and have
-// their slot in the tables field.
+// The rule is applied cell by cell, to headline metrics, breakdowns, series
+// points and the cells of every Table (by its column's Unit). Then:
+//
+//   - complementary suppression (complementary.go): in every breakdown and
+//     every table with a total, more cells are suppressed until no
+//     suppressed figure can be worked out by subtraction from a total;
+//   - every "quote" cell of a Table is passed through Redact (redact.go),
+//     and so are the row labels of a table that has quotes;
+//   - a table whose Note says it is record-level is withheld whole.
 func NHSPolicy() Policy {
-	return &cellPolicy{name: PolicyNHS, threshold: 5, base: 5}
+	p, _ := NHSPolicyWith(NHSOptions{}) // the zero NHSOptions is valid
+	return p
 }
 
-// tableRule is a disclosure rule over one whole breakdown table (metric ×
-// dimension → group → value), run after the cell rule; complementary
-// suppression is one. It edits the table in place: the table is already the
-// policy's private copy.
-type tableRule func(metric warehouse.Metric, dimension string, table map[string]warehouse.Value)
+// NHSOptions configures the nhs policy beyond its fixed thresholds.
+type NHSOptions struct {
+	// StaffNames are the names of the service's staff, redacted from quotes
+	// wherever they occur as whole words, in any case (see Redact). A name
+	// may have several words ("Jo Smith"). Default: none; titled names
+	// such as "Dr Smith" are redacted regardless.
+	StaffNames []string
+}
 
-// cellPolicy applies a small-number rule to every value on its own, then any
-// table rules to each breakdown table.
+// Validate reports whether o is usable: every staff name must have at
+// least two letters, since a one-letter "name" would redact every "a" and
+// "I" of every quote.
+func (o NHSOptions) Validate() error {
+	for _, n := range o.StaffNames {
+		if letters(n) < 2 {
+			return fmt.Errorf("reports: staff name %q: want at least two letters: %w", n, ErrUsage)
+		}
+	}
+	return nil
+}
+
+// NHSPolicyWith is NHSPolicy with options; it fails only when o does not
+// validate.
+func NHSPolicyWith(o NHSOptions) (Policy, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	return &cellPolicy{
+		name: PolicyNHS, threshold: 5, base: 5,
+		rules:  []resultRule{complementary},
+		redact: newRedactor(o.StaffNames),
+	}, nil
+}
+
+// resultRule is a disclosure rule over the whole result, run after the cell
+// rule; complementary suppression is one. in is the warehouse's result
+// (unrounded, for sizes), out the policy's private copy, edited in place.
+type resultRule func(p *cellPolicy, in, out *warehouse.Result, units map[string]string)
+
+// cellPolicy applies a small-number rule to every value on its own, then its
+// result rules.
 type cellPolicy struct {
 	name      string
 	threshold float64 // values below it are suppressed (5)
 	base      float64 // shown counts are rounded to a multiple of it (5)
-	tables    []tableRule
+	rules     []resultRule
+	redact    *redactor // applied to quotes; nil: quotes pass unchanged
 }
 
 func (p *cellPolicy) Name() string { return p.name }
@@ -93,7 +134,11 @@ func (p *cellPolicy) Note() string {
 		"A percentage, mean, median or rate is suppressed when its numerator or denominator is below %g. "+
 		"Where a percentage or mean is shown, its numerator and denominator are rounded to the nearest %g, "+
 		"but the value and its 95%% interval are computed from the unrounded figures, "+
-		"so they may not be reproduced exactly from the rounded figures shown.",
+		"so they may not be reproduced exactly from the rounded figures shown. "+
+		"Where a suppressed figure could be worked out from a total and the other figures, "+
+		"the next smallest figures are suppressed as well. "+
+		"Quotes are shown with names, phone numbers, e-mail addresses, postcodes, dates and NHS numbers "+
+		"replaced by a bracketed label such as [name].",
 		p.name, p.threshold, p.base, p.threshold, p.base)
 }
 
@@ -118,17 +163,75 @@ func (p *cellPolicy) Apply(res *warehouse.Result, cat []warehouse.Metric) *wareh
 			pts[i].Value = p.cell(units[id], pts[i].Value)
 		}
 	}
-	if len(p.tables) > 0 {
-		byID := catalogueIndex(cat)
-		for _, id := range sortedKeys(out.Breakdowns) {
-			for _, dim := range sortedKeys(out.Breakdowns[id]) {
-				for _, rule := range p.tables {
-					rule(byID[id], dim, out.Breakdowns[id][dim])
-				}
-			}
-		}
+	for i := range out.Tables {
+		p.table(&out.Tables[i])
+	}
+	for _, rule := range p.rules {
+		rule(p, res, out, units)
 	}
 	return out
+}
+
+// table applies the cell rule to every cell of t by its column's unit,
+// redacts quotes, and withholds a record-level table whole.
+func (p *cellPolicy) table(t *warehouse.Table) {
+	if recordLevel(t) {
+		t.Rows = nil
+		t.Note = "withheld: a record-level table is for internal use only and is not published under policy " + p.name
+		return
+	}
+	quotes := false
+	for _, c := range t.Columns {
+		quotes = quotes || c.Unit == "quote"
+	}
+	for r := range t.Rows {
+		row := &t.Rows[r]
+		if quotes && p.redact != nil {
+			row.Label = p.redact.redact(row.Label)
+		}
+		for c := range row.Cells {
+			if c >= len(t.Columns) {
+				row.Cells[c] = suppressed(row.Cells[c]) // a cell no column describes: withhold
+				continue
+			}
+			v := row.Cells[c]
+			switch unit := cellUnit(t, r, c); unit {
+			case "text":
+			case "quote":
+				if v.Suppressed {
+					v = suppressed(v)
+				} else if p.redact != nil {
+					v.Text = p.redact.redact(v.Text)
+				}
+			default:
+				v = p.cell(unit, v)
+			}
+			row.Cells[c] = v
+		}
+	}
+}
+
+// cellUnit is the unit of cell c of row r: its column's, or for a column of
+// unit "per_row" the Text of the row's "unit" column (comparison tables give
+// each row its own unit).
+func cellUnit(t *warehouse.Table, r, c int) string {
+	unit := strings.TrimSpace(t.Columns[c].Unit)
+	if unit != "per_row" {
+		return unit
+	}
+	for i, col := range t.Columns {
+		if col.ID == "unit" && i < len(t.Rows[r].Cells) {
+			return strings.TrimSpace(t.Rows[r].Cells[i].Text)
+		}
+	}
+	return "" // judged by shape
+}
+
+// recordLevel reports whether t lists people rather than aggregates. The
+// warehouse says so only in the Note ("Record-level, for internal use ...");
+// a field on Table would be sturdier.
+func recordLevel(t *warehouse.Table) bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(t.Note)), "record-level")
 }
 
 // cell applies the small-number rule to one value. v is already a copy.
@@ -136,15 +239,7 @@ func (p *cellPolicy) cell(unit string, v warehouse.Value) warehouse.Value {
 	if v.Suppressed {
 		return suppressed(v)
 	}
-	if unit == "" {
-		// Not in the catalogue: judge by shape. A value with a cohort
-		// size is a rate; a bare value is treated as a count, the
-		// stricter reading.
-		unit = "count"
-		if v.Numerator != nil || v.Denominator != nil {
-			unit = "proportion"
-		}
-	}
+	unit = judgeUnit(unit, v)
 	if unit == "count" {
 		if v.Value == nil {
 			return v
@@ -157,7 +252,19 @@ func (p *cellPolicy) cell(unit string, v warehouse.Value) warehouse.Value {
 		v.Denominator = p.round(v.Denominator)
 		return v
 	}
-	// proportion, mean, days (median), rate_per_100k
+	if unit == "change" {
+		// A change (after − before) ÷ before: the numerator is a
+		// difference, often negative, not a number of people; the base
+		// is what must not be small.
+		if v.Denominator == nil || p.small(v.Denominator) {
+			return suppressed(v)
+		}
+		v.Numerator = p.round(v.Numerator)
+		v.Denominator = p.round(v.Denominator)
+		return v
+	}
+	// proportion, mean, days (median), rate_per_100k, and any unit this
+	// rule does not know (gbp, score, effect_size, ...)
 	if v.Numerator == nil && v.Denominator == nil {
 		if v.Value == nil {
 			return v
@@ -172,6 +279,19 @@ func (p *cellPolicy) cell(unit string, v warehouse.Value) warehouse.Value {
 	v.Numerator = p.round(v.Numerator)
 	v.Denominator = p.round(v.Denominator)
 	return v
+}
+
+// judgeUnit is unit, or for a metric not in the catalogue a unit judged by
+// v's shape: a value with a cohort size is a rate; a bare value is treated
+// as a count, the stricter reading.
+func judgeUnit(unit string, v warehouse.Value) string {
+	if unit != "" {
+		return unit
+	}
+	if v.Numerator != nil || v.Denominator != nil {
+		return "proportion"
+	}
+	return "count"
 }
 
 // small reports whether x is present and below the threshold.
@@ -251,6 +371,24 @@ func cloneResult(res *warehouse.Result) *warehouse.Result {
 			out.Series[id] = c
 		}
 	}
+	if res.Tables != nil {
+		out.Tables = make([]warehouse.Table, len(res.Tables))
+		for i, t := range res.Tables {
+			c := t
+			c.Columns = append([]warehouse.Column(nil), t.Columns...)
+			if t.Rows != nil {
+				c.Rows = make([]warehouse.Row, len(t.Rows))
+				for r, row := range t.Rows {
+					cells := make([]warehouse.Value, len(row.Cells))
+					for k, v := range row.Cells {
+						cells[k] = cloneValue(v)
+					}
+					c.Rows[r] = warehouse.Row{Label: row.Label, Cells: cells}
+				}
+			}
+			out.Tables[i] = c
+		}
+	}
 	if res.Provenance.Metrics != nil {
 		out.Provenance.Metrics = make(map[string]int, len(res.Provenance.Metrics))
 		for k, v := range res.Provenance.Metrics {
@@ -288,14 +426,6 @@ func unitsOf(cat []warehouse.Metric) map[string]string {
 	return m
 }
 
-func catalogueIndex(cat []warehouse.Metric) map[string]warehouse.Metric {
-	m := make(map[string]warehouse.Metric, len(cat))
-	for _, c := range cat {
-		m[c.ID] = c
-	}
-	return m
-}
-
 func sortedKeys[V any](m map[string]V) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -303,4 +433,12 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+func catalogueIndex(cat []warehouse.Metric) map[string]warehouse.Metric {
+	m := make(map[string]warehouse.Metric, len(cat))
+	for _, c := range cat {
+		m[c.ID] = c
+	}
+	return m
 }

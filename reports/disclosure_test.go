@@ -138,9 +138,12 @@ func TestNHSPolicyOnFixture(t *testing.T) {
 		num, den           float64
 	}{
 		{"recovery_rate", "worker_id", "c01", true, 0, 0},
-		{"recovery_rate", "worker_id", "c02", false, 5, 10},
+		// c01 (1/2) alone would be headline − c02 − c03: c02, the next
+		// smallest, goes with it (complementary suppression).
+		{"recovery_rate", "worker_id", "c02", true, 0, 0},
 		{"recovery_rate", "worker_id", "c03", false, 15, 35},
 		{"recovery_rate", "gp_practice", "Y00042", true, 0, 0},
+		{"recovery_rate", "gp_practice", "P81001", true, 0, 0},
 		{"referral_source_share", "referral_source", "other", true, 0, 0},
 		{"referral_source_share", "referral_source", "self", false, 740, 1235},
 	}
