@@ -164,7 +164,7 @@ func TestSpecMatchesColumns(t *testing.T) {
 	want := map[Kind][]reflect.Type{
 		KindString: {reflect.TypeFor[*string]()}, KindEnum: {reflect.TypeFor[*string]()},
 		KindBool: {reflect.TypeFor[*bool]()}, KindInt: {reflect.TypeFor[*int32]()},
-		KindNumber: {reflect.TypeFor[*float64]()}, KindDate: {reflect.TypeFor[*time.Time]()},
+		KindNumber: {reflect.TypeFor[*float64]()}, KindDate: {reflect.TypeFor[*int32]()},
 		KindIntList: {reflect.TypeFor[[]int32]()}, KindStringList: {reflect.TypeFor[[]string]()},
 	}
 	for _, spec := range Types {

@@ -115,20 +115,20 @@ type CrisisRow struct {
 // ProgrammeRow is a lake row of the programme family.
 type ProgrammeRow struct {
 	Envelope
-	Programme         *string    `parquet:"programme,optional,dict"`
-	PeriodStart       *time.Time `parquet:"period_start,optional,date"`
-	PeriodEnd         *time.Time `parquet:"period_end,optional,date"`
-	AmountGBP         *float64   `parquet:"amount_gbp,optional"`
-	Category          *string    `parquet:"category,optional,dict"`
-	WorkerID          *string    `parquet:"worker_id,optional,dict"`
-	Facilitator       *string    `parquet:"facilitator,optional"`
-	Notes             *string    `parquet:"notes,optional"`
-	Activity          *string    `parquet:"activity,optional,dict"`
-	Participants      *int32     `parquet:"participants,optional"`
-	Hours             *float64   `parquet:"hours,optional"`
-	LedByServiceUsers *bool      `parquet:"led_by_service_users,optional"`
-	Reason            *string    `parquet:"reason,optional"`
-	Family            *string    `parquet:"family,optional,dict"`
+	Programme         *string  `parquet:"programme,optional,dict"`
+	PeriodStart       *int32   `parquet:"period_start,optional,date"` // days since 1970-01-01 (Parquet DATE)
+	PeriodEnd         *int32   `parquet:"period_end,optional,date"`
+	AmountGBP         *float64 `parquet:"amount_gbp,optional"`
+	Category          *string  `parquet:"category,optional,dict"`
+	WorkerID          *string  `parquet:"worker_id,optional,dict"`
+	Facilitator       *string  `parquet:"facilitator,optional"`
+	Notes             *string  `parquet:"notes,optional"`
+	Activity          *string  `parquet:"activity,optional,dict"`
+	Participants      *int32   `parquet:"participants,optional"`
+	Hours             *float64 `parquet:"hours,optional"`
+	LedByServiceUsers *bool    `parquet:"led_by_service_users,optional"`
+	Reason            *string  `parquet:"reason,optional"`
+	Family            *string  `parquet:"family,optional,dict"`
 }
 
 // DeadLetterRow is a lake row of the dead-letter family: input that failed
@@ -273,12 +273,16 @@ func setColumn(dst reflect.Value, val any) error {
 		case reflect.TypeFor[*string]():
 			dst.Set(reflect.ValueOf(&x))
 			return nil
-		case reflect.TypeFor[*time.Time]():
+		case reflect.TypeFor[*int32]():
+			// A Parquet DATE: days since the epoch. (parquet-go writes a
+			// *time.Time tagged date as nanoseconds, which readers take for
+			// days: the year 66027.)
 			d, err := time.Parse(time.DateOnly, x)
 			if err != nil {
 				return err
 			}
-			dst.Set(reflect.ValueOf(&d))
+			days := int32(d.Unix() / 86400)
+			dst.Set(reflect.ValueOf(&days))
 			return nil
 		}
 	case bool:
