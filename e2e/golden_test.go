@@ -1,0 +1,57 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden.json from the current output")
+
+// goldenReports are the reports whose every metric is pinned on the demo data.
+var goldenReports = [][]string{
+	{"kpi"},
+}
+
+// Golden results of every metric on the demo data, through the whole
+// pipeline (the CSV export included): a change in any number shows up as a
+// diff to review. Refresh with `go test ./e2e -run Golden -update`.
+func TestDemoGolden(t *testing.T) {
+	data := t.TempDir()
+	input := filepath.Join(data, "input")
+	evalpipe(t, data, "demo-data", "--out", input, "--referrals", "600", "--months", "24", "--start", "2023-04-01", "--bad-lines", "6")
+	evalpipe(t, data, "run", "--input", input, "--from", "2024-04", "--to", "2025-03", "--out", filepath.Join(data, "out"))
+	for _, rep := range goldenReports {
+		t.Run(rep[0], func(t *testing.T) {
+			args := append([]string{"report"}, rep...)
+			args = append(args, "--format", "json", "--disclosure", "none", "--out", "-", "--from", "2024-04", "--to", "2025-03")
+			got := indent(t, withoutProvenance(t, []byte(evalpipe(t, data, args...))))
+			path := filepath.Join("testdata", "demo-"+rep[0]+".golden.json")
+			if *update {
+				os.MkdirAll("testdata", 0o755)
+				if err := os.WriteFile(path, got, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./e2e -run Golden -update)", err)
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("%s differs from %s: run go test ./e2e -run Golden -update and review the diff", rep[0], path)
+			}
+		})
+	}
+}
+
+func indent(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if err := json.Indent(&out, b, "", "  "); err != nil {
+		t.Fatal(err)
+	}
+	return append(out.Bytes(), '\n')
+}
