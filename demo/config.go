@@ -76,4 +76,7 @@ type Summary struct {
 	// Duplicates is the number of lines delivered a second time: ingest
 	// should report exactly this many duplicates.
 	Duplicates int
+	// Settings is the evalpipe config written beside the exports (SettingsFile):
+	// synthetic population shares, unit costs and crisis launch, labelled so.
+	Settings string
 }

@@ -157,6 +157,11 @@ func Generate(ctx context.Context, cfg Config, outDir string) (Summary, error) {
 			}
 		}
 	}
+	settings, err := writeSettings(outDir, g.launch)
+	if err != nil {
+		return Summary{}, fmt.Errorf("demo: write settings: %w", err)
+	}
+	sum.Settings = settings
 	return sum, nil
 }
 

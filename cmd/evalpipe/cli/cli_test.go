@@ -5,8 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/evalpipe/evalpipe/demo"
 )
 
 func runCLI(t *testing.T, input string, args ...string) (string, string, int) {
@@ -103,5 +106,27 @@ func TestConfigErrors(t *testing.T) {
 	}
 	if c, err := LoadConfig(""); err != nil || c.TimeZone != "Europe/London" || c.Disclosure != "nhs" || c.Kafka.TopicPrefix != "evalpipe" {
 		t.Errorf("defaults: %+v, %v", c, err)
+	}
+}
+
+// The demo's settings file is a valid config whose synthetic figures reach
+// the warehouse.
+func TestDemoSettingsLoad(t *testing.T) {
+	dir := t.TempDir()
+	if _, _, code := runCLI(t, "", "demo-data", "--out", dir, "--referrals", "20"); code != 0 {
+		t.Fatal("demo-data failed")
+	}
+	c, err := LoadConfig(filepath.Join(dir, demo.SettingsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := c.Evaluation
+	if c.Population != 180000 || len(ev.UnitCosts) != 6 || ev.CrisisLaunch.IsZero() || ev.PopulationShares["ethnicity"]["white"] != 0.56 {
+		t.Errorf("demo settings = %+v", c)
+	}
+	for _, u := range ev.UnitCosts {
+		if !strings.Contains(u.Source, "SYNTHETIC") {
+			t.Errorf("unit cost %s not labelled synthetic: %q", u.Kind, u.Source)
+		}
 	}
 }

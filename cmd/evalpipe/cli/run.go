@@ -56,10 +56,17 @@ func (e *env) run(ctx context.Context, inputs []string, from, to, out string, st
 		if err := c.Validate(); err != nil {
 			return err
 		}
-		if _, err := demo.Generate(ctx, c, dir); err != nil {
+		sum, err := demo.Generate(ctx, c, dir)
+		if err != nil {
 			return fmt.Errorf("demo data: %w", err)
 		}
 		inputs = []string{dir}
+		if e.configPath == "" {
+			// The demo's synthetic settings (population, unit costs, ...),
+			// so every report has material; a real run names its own.
+			e.configPath = sum.Settings
+			fmt.Fprintf(e.stderr, "run: using the demo's synthetic settings %s (every figure in it is labelled SYNTHETIC)\n", sum.Settings)
+		}
 	}
 	for _, in := range inputs {
 		if _, err := os.Stat(in); err != nil {
@@ -109,6 +116,14 @@ func (e *env) run(ctx context.Context, inputs []string, from, to, out string, st
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
+	more, notes, err := writeEvaluations(ctx, w, res.Period, s.cfg.Disclosure, out)
+	if err != nil {
+		return fmt.Errorf("reports: %w", err)
+	}
+	files = append(files, more...)
+	for _, n := range notes {
+		fmt.Fprintln(e.stderr, "run:", n)
+	}
 
 	fmt.Fprintf(e.stdout, "%s\n", sum.String())
 	fmt.Fprintf(e.stdout, "transform: %d messages, %d lake files written this run\n", st.Messages, st.Files)
@@ -151,4 +166,47 @@ func writeJSONFile(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, append(b, '\n'), 0o644)
+}
+
+// writeEvaluations writes every evaluation report after the KPI report:
+// interim (peer coaching), peer-impact, crisis-savings, you-said-we-did and
+// a consultation pack for each clinician with a consultation in the period
+// (none, with a note, when nobody had one). Packs are internal: they are
+// written under policy none only if the run's policy is none, otherwise
+// under the run's policy, which withholds their record rows.
+func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.Period, disclosure, out string) ([]string, []string, error) {
+	var files, notes []string
+	cat := w.Catalogue()
+	write := func(name, file string, in reports.Inputs) error {
+		wr, err := reports.WriteReport(ctx, name, in, cat, disclosure, out, file)
+		files = append(files, wr.Paths...)
+		notes = append(notes, wr.Warnings...)
+		return err
+	}
+	for _, name := range []string{reports.ReportInterim, reports.ReportPeerImpact, reports.ReportCrisis, reports.ReportPoster} {
+		in, err := evalInputs(ctx, w, name, p, "", "peer_coaching", "")
+		if err != nil {
+			return files, notes, err
+		}
+		if err := write(name, name, in); err != nil {
+			return files, notes, err
+		}
+	}
+	workers, err := consultedWorkers(ctx, w, p)
+	if err != nil {
+		return files, notes, err
+	}
+	if len(workers) == 0 {
+		notes = append(notes, "no consultation pack written: no clinician had a consultation.held in the period")
+	}
+	for _, wk := range workers {
+		in, err := evalInputs(ctx, w, reports.ReportConsultation, p, "", "", wk)
+		if err != nil {
+			return files, notes, err
+		}
+		if err := write(reports.ReportConsultation, "consultation-"+wk, in); err != nil {
+			return files, notes, err
+		}
+	}
+	return files, notes, nil
 }
