@@ -115,9 +115,12 @@ var envelopeKeys = map[string]bool{
 // contract of EVENTS.md. Errors are *FieldError except for malformed JSON.
 func Decode(line []byte, opt DecodeOptions) (Event, error) {
 	var ev Event
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(line, &raw); err != nil {
-		return ev, fmt.Errorf("not a JSON object: %w", err)
+	raw, fast := scanObject(line, envelopeKey) // see fastjson.go
+	if !fast {
+		raw = nil
+		if err := json.Unmarshal(line, &raw); err != nil {
+			return ev, fmt.Errorf("not a JSON object: %w", err)
+		}
 	}
 	if raw == nil {
 		return ev, &FieldError{Field: "event", Why: "is null, want a JSON object", Code: CodeInvalidJSON}
@@ -234,15 +237,16 @@ func decodeData(ev *Event, spec *TypeSpec, raw json.RawMessage) error {
 	if raw == nil || isNull(raw) {
 		return &FieldError{Field: "data", Why: "required", Code: CodeMissing}
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil {
-		return &FieldError{Field: "data", Value: clip(string(raw)), Why: "want a JSON object", Code: CodeBadType}
+	fields, fast := scanObject(raw, fieldKey)
+	if !fast {
+		fields = nil
+		if err := json.Unmarshal(raw, &fields); err != nil {
+			return &FieldError{Field: "data", Value: clip(string(raw)), Why: "want a JSON object", Code: CodeBadType}
+		}
 	}
 	data := make(map[string]any, len(fields))
-	known := make(map[string]bool, len(spec.Fields))
 	for i := range spec.Fields {
 		f := &spec.Fields[i]
-		known[f.Name] = true
 		r, ok := fields[f.Name]
 		if !ok || isNull(r) {
 			if f.Required {
@@ -257,8 +261,10 @@ func decodeData(ev *Event, spec *TypeSpec, raw json.RawMessage) error {
 		data[f.Name] = v
 	}
 	for k, r := range fields {
-		if !known[k] {
-			data[k] = r // unknown fields are kept, not rejected
+		if !spec.known(k) {
+			// Unknown fields are kept, not rejected; copied, as the fast
+			// path's values share the caller's line.
+			data[k] = append(json.RawMessage(nil), r...)
 		}
 	}
 	if spec.Check != nil {
@@ -277,8 +283,8 @@ func decodeField(f *Field, r json.RawMessage) (any, error) {
 	}
 	switch f.Kind {
 	case KindString, KindEnum:
-		var s string
-		if json.Unmarshal(r, &s) != nil {
+		s, ok := unmarshalString(r)
+		if !ok {
 			return nil, bad("a string")
 		}
 		if f.Kind == KindEnum {
@@ -294,6 +300,14 @@ func decodeField(f *Field, r json.RawMessage) (any, error) {
 		}
 		return s, nil
 	case KindBool:
+		if !slowOnly {
+			switch string(r) {
+			case "true":
+				return true, nil
+			case "false":
+				return false, nil
+			}
+		}
 		var b bool
 		if json.Unmarshal(r, &b) != nil {
 			return nil, bad("true or false")
@@ -325,8 +339,8 @@ func decodeField(f *Field, r json.RawMessage) (any, error) {
 		}
 		return d.Format(time.DateOnly), nil
 	case KindIntList:
-		var rs []json.RawMessage
-		if json.Unmarshal(r, &rs) != nil {
+		rs, ok := splitArray(r)
+		if !ok && json.Unmarshal(r, &rs) != nil {
 			return nil, bad("an array of integers")
 		}
 		out := make([]int64, len(rs))
@@ -339,8 +353,8 @@ func decodeField(f *Field, r json.RawMessage) (any, error) {
 		}
 		return out, nil
 	case KindStringList:
-		var out []string
-		if json.Unmarshal(r, &out) != nil {
+		out, ok := plainStrings(r)
+		if !ok && json.Unmarshal(r, &out) != nil {
 			return nil, bad("an array of strings")
 		}
 		if out == nil {
@@ -372,6 +386,10 @@ func unmarshalNumber(r json.RawMessage, n *json.Number) error {
 	if len(r) == 0 || r[0] == '"' {
 		return errors.New("not a number")
 	}
+	if isNumberLit(r) && validNumber(r) {
+		*n = json.Number(r)
+		return nil
+	}
 	return json.Unmarshal(r, n)
 }
 
@@ -383,8 +401,8 @@ func str(raw map[string]json.RawMessage, key string, required bool, max int) (st
 		}
 		return "", nil
 	}
-	var s string
-	if json.Unmarshal(r, &s) != nil {
+	s, ok := unmarshalString(r)
+	if !ok {
 		value := clip(string(r))
 		if key == "nhs_number" || key == "local_id" {
 			value = ""
@@ -416,8 +434,8 @@ func timestamp(raw map[string]json.RawMessage, key string, required bool) (time.
 }
 
 func dateField(r json.RawMessage, name string) (time.Time, error) {
-	var s string
-	if json.Unmarshal(r, &s) != nil {
+	s, ok := unmarshalString(r)
+	if !ok {
 		return time.Time{}, &FieldError{Field: name, Why: "want a date YYYY-MM-DD", Code: CodeBadType}
 	}
 	d, err := time.Parse(time.DateOnly, s)
