@@ -79,6 +79,9 @@ type kpiReport struct {
 
 	res *warehouse.Result // after disclosure control
 	cat map[string]warehouse.Metric
+	// rebase: metric id → the month (YYYY-MM) from which its SPC chart
+	// starts a new phase (a service launch); none for the KPI report.
+	rebase map[string]string
 }
 
 type section struct {

@@ -214,7 +214,22 @@ func (r *kpiReport) newSPCTrend(chartID, metricID string, pts []warehouse.Series
 	var chart *spc.Chart
 	warning := ""
 	if len(vals) >= 2 {
-		c, err := spc.XmR(vals, spc.Options{Improvement: improvement(m.Direction), Target: m.Standard})
+		opt := spc.Options{Improvement: improvement(m.Direction), Target: m.Standard}
+		if rm := r.rebase[metricID]; rm != "" { // a new phase from the first published month on or after it
+			for k, i := range at {
+				if pts[i].Month >= rm {
+					if k > 0 {
+						opt.RebaseAt = []int{k}
+					}
+					break
+				}
+			}
+		}
+		c, err := spc.XmR(vals, opt)
+		if err != nil && opt.RebaseAt != nil { // a phase too short: one phase, as the warehouse does
+			opt.RebaseAt = nil
+			c, err = spc.XmR(vals, opt)
+		}
 		if err != nil {
 			warning = "No SPC limits: " + err.Error() + "."
 		} else {

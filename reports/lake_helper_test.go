@@ -1,0 +1,235 @@
+package reports
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/evalpipe/evalpipe/demo"
+	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/lake"
+	"github.com/evalpipe/evalpipe/warehouse"
+)
+
+// writeLake decodes NDJSON events as transform would and writes them to a
+// lake under root, as the warehouse tests' helper of the same name does
+// (one file per family and recorded UTC date, offsets in file order).
+func writeLake(t testing.TB, root string, ndjson []byte) {
+	t.Helper()
+	type key struct {
+		fam  events.Family
+		date string
+	}
+	rows := map[key][]*events.Event{}
+	var keys []key
+	sc := bufio.NewScanner(bytes.NewReader(ndjson))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
+			continue
+		}
+		ev, err := events.Decode(sc.Bytes(), events.DecodeOptions{})
+		if err != nil {
+			t.Fatalf("line %d: %v", n, err)
+		}
+		k := key{ev.Family(), ev.RecordedAt.UTC().Format(time.DateOnly)}
+		if rows[k] == nil {
+			keys = append(keys, k)
+		}
+		rows[k] = append(rows[k], &ev)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].fam != keys[j].fam {
+			return keys[i].fam < keys[j].fam
+		}
+		return keys[i].date < keys[j].date
+	})
+	next := map[events.Family]int64{}
+	for _, k := range keys {
+		d, _ := time.Parse(time.DateOnly, k.date)
+		start := next[k.fam]
+		w, err := lake.Create(root, k.fam, d, "evalpipe."+string(k.fam), 0, start, lake.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, ev := range rows[k] {
+			row, err := ev.Row(0, start+int64(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Write(row); err != nil {
+				t.Fatal(err)
+			}
+		}
+		next[k.fam] = start + int64(len(rows[k]))
+		if err := w.Commit(next[k.fam] - 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// evalConfig is the evaluation settings of the test warehouses.
+func evalConfig(launch time.Time) warehouse.Evaluation {
+	return warehouse.Evaluation{
+		PopulationShares: map[string]map[string]float64{
+			"age_band": {"18-24": 0.15, "25-34": 0.2, "35-44": 0.18, "45-54": 0.17, "55-64": 0.15, "65+": 0.15},
+		},
+		PopulationSource: "test: illustrative shares",
+		UnitCosts: []warehouse.UnitCost{
+			{Kind: "ae_attendance", Unit: "contact", CostGBP: 300, Source: "test: illustrative", PriceYear: "2023/24"},
+			{Kind: "acute_admission", Unit: "bed_day", CostGBP: 450, Source: "test: illustrative", PriceYear: "2023/24"},
+			{Kind: "crisis_team_contact", Unit: "contact", CostGBP: 250, Source: "test: illustrative", PriceYear: "2023/24"},
+		},
+		CrisisLaunch:              launch,
+		CrisisExperienceBenchmark: &warehouse.Benchmark{Value: 0.14, Source: "test: illustrative benchmark"},
+	}
+}
+
+// inputsFor computes every section's result over w for period p.
+func inputsFor(t testing.TB, w *warehouse.Warehouse, p warehouse.Period) Inputs {
+	t.Helper()
+	ctx := context.Background()
+	var in Inputs
+	var err error
+	if in.Programme, err = w.Programme(ctx, p, ""); err != nil {
+		t.Fatal(err)
+	}
+	if in.TalkingTherapies, err = w.TalkingTherapies(ctx, p, ""); err != nil {
+		t.Fatal(err)
+	}
+	if in.Qualitative, err = w.Qualitative(ctx, p, ""); err != nil {
+		t.Fatal(err)
+	}
+	if in.Crisis, err = w.Crisis(ctx, p, ""); err != nil {
+		t.Fatal(err)
+	}
+	// The first clinician with a pack: one the audit names, else one with
+	// a recovery rate.
+	var workers []string
+	for _, tb := range in.Programme.Tables {
+		if tb.Metric == "consultation_audit" {
+			for _, r := range tb.Rows {
+				workers = append(workers, r.Label)
+			}
+		}
+	}
+	workers = append(workers, sortedKeys(in.TalkingTherapies.Breakdowns["recovery_rate"]["worker_id"])...)
+	worker := "c01"
+	for _, wk := range workers {
+		pk, err := w.ConsultationPack(ctx, p, wk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(pk.Tables) > 0 {
+			worker = wk
+			break
+		}
+	}
+	if in.Pack, err = w.ConsultationPack(ctx, p, worker); err != nil {
+		t.Fatal(err)
+	}
+	in.Worker = worker
+	return in
+}
+
+var (
+	demoOnce   sync.Once
+	demoInputs Inputs
+	demoCat    []warehouse.Metric
+	demoErr    string
+)
+
+// demoService is a small realistic service from demo.Generate (300
+// referrals over two years, the crisis service launched half way),
+// reported for its second year. Built once per test binary.
+func demoService(t *testing.T) (Inputs, []warehouse.Metric) {
+	t.Helper()
+	demoOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "evalpipe-reports-demo-")
+		if err != nil {
+			demoErr = err.Error()
+			return
+		}
+		defer os.RemoveAll(dir)
+		start := time.Date(2023, 4, 1, 0, 0, 0, 0, time.UTC)
+		if _, err := demo.Generate(context.Background(), demo.Config{Referrals: 300, Months: 24, Start: start}, filepath.Join(dir, "in")); err != nil {
+			demoErr = err.Error()
+			return
+		}
+		ps, _ := events.NewPseudonymiser(bytes.Repeat([]byte("k"), events.MinKeyBytes))
+		var lines bytes.Buffer
+		files, _ := filepath.Glob(filepath.Join(dir, "in", "*.ndjson"))
+		sort.Strings(files)
+		for _, f := range files {
+			b, _ := os.ReadFile(f)
+			sc := bufio.NewScanner(bytes.NewReader(b))
+			sc.Buffer(make([]byte, 1<<20), 1<<20)
+			for sc.Scan() {
+				ev, err := events.Decode(sc.Bytes(), events.DecodeOptions{Pseudonymiser: ps})
+				if err != nil {
+					demoErr = f + ": " + err.Error()
+					return
+				}
+				out, _ := json.Marshal(ev)
+				lines.Write(append(out, '\n'))
+			}
+		}
+		root := filepath.Join(dir, "lake")
+		tb := &onceTB{TB: t}
+		writeLake(tb, root, lines.Bytes())
+		cfg := warehouse.Config{Lake: root, Population: 200000, Version: "test",
+			Evaluation: evalConfig(start.AddDate(1, 0, 0)),
+			Now:        func() time.Time { return time.Date(2025, 4, 2, 9, 0, 0, 0, time.UTC) }}
+		w, err := warehouse.Open(context.Background(), cfg)
+		if err != nil {
+			demoErr = err.Error()
+			return
+		}
+		defer w.Close()
+		p, _ := warehouse.ParsePeriod("2024-04", "2025-03")
+		demoInputs = inputsFor(tb, w, p)
+		demoCat = w.Catalogue()
+	})
+	if demoErr != "" {
+		t.Fatal(demoErr)
+	}
+	return demoInputs, demoCat
+}
+
+// onceTB turns Fatal inside sync.Once into a panic with the message.
+type onceTB struct{ testing.TB }
+
+func (onceTB) Helper() {}
+
+// smallService is the warehouse's programme fixture: a handful of people
+// (warehouse/programme_test.go works it out by hand), for disclosure.
+func smallService(t *testing.T) (Inputs, []warehouse.Metric) {
+	t.Helper()
+	root := t.TempDir()
+	var all []byte
+	for _, f := range []string{"programme", "qualitative", "crisis"} {
+		b, err := os.ReadFile(filepath.Join("..", "warehouse", "testdata", f, "events.ndjson"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(append(all, b...), '\n')
+	}
+	writeLake(t, root, all)
+	cfg := warehouse.Config{Lake: root, Version: "test", Population: 1000,
+		Evaluation: evalConfig(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)),
+		Now:        func() time.Time { return time.Date(2024, 8, 1, 12, 0, 0, 0, time.UTC) }}
+	w, err := warehouse.Open(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	p, _ := warehouse.ParsePeriod("2024-04", "2024-06")
+	return inputsFor(t, w, p), w.Catalogue()
+}
