@@ -261,19 +261,26 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 	disclosure := fs.String("disclosure", "", "nhs (publishable, default) | none (internal use)")
 	out := fs.String("out", "", "folder for the report files (default DATA/reports); with --format, '-' prints to stdout")
 	asOf := fs.String("as-of", "", "report what was known at the end of this date, YYYY-MM-DD")
+	programme := fs.String("programme", "peer_coaching", "the programme of the interim report")
+	worker := fs.String("worker", "", "the clinician of the consultation pack")
 	return &ffcli.Command{
-		Name: "report", ShortUsage: "evalpipe report NAME [--from YYYY-MM] [--to YYYY-MM] [--service ID] [--format html|md|json|csv] [--disclosure nhs|none] [--out DIR]",
-		FlagSet: fs, Options: opts, ShortHelp: "write a report from the lake (NAME: kpi)",
+		Name: "report", ShortUsage: "evalpipe report NAME [--from YYYY-MM] [--to YYYY-MM] [--service ID] [--format html|md|json|csv|csv-tables|pdf] [--disclosure nhs|none] [--out DIR] [--programme NAME] [--worker ID] [--as-of DATE]",
+		FlagSet: fs, Options: opts, ShortHelp: "write a report from the lake (NAME: " + strings.Join(reports.ReportNames, " | ") + ")",
 		Exec: func(ctx context.Context, args []string) error {
 			args, err := interspersed(fs, args)
 			if err != nil {
 				return err
 			}
 			if len(args) != 1 {
-				return usagef("report: name one report: kpi")
+				return usagef("report: name one report: %s", strings.Join(reports.ReportNames, " | "))
 			}
-			if args[0] != "kpi" {
-				return usagef("report %q: not available yet; available: kpi", args[0])
+			name := args[0]
+			known := false
+			for _, n := range reports.ReportNames {
+				known = known || n == name
+			}
+			if !known {
+				return usagef("report %q: unknown; available: %s", name, strings.Join(reports.ReportNames, " | "))
 			}
 			if err := checkMonths(*from, *to); err != nil {
 				return err
@@ -293,6 +300,31 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 			res, err := kpiResult(ctx, w, *from, *to, *service)
 			if err != nil {
 				return err
+			}
+			if name != reports.ReportKPI {
+				in, err := evalInputs(ctx, w, name, res.Period, *service, *programme, *worker)
+				if err != nil {
+					return err
+				}
+				file := name
+				if name == reports.ReportConsultation {
+					file = "consultation-" + safeName(*worker)
+				}
+				dir := *out
+				if dir == "" && *format == "" {
+					_, _, dir = e.paths()
+				}
+				wr, err := writeEvaluation(ctx, name, in, w.Catalogue(), *format, *disclosure, dir, file, e.stdout)
+				if err != nil {
+					return err
+				}
+				for _, m := range wr.Warnings {
+					fmt.Fprintln(e.stderr, "warning:", m)
+				}
+				for _, f := range wr.Paths {
+					fmt.Fprintln(e.stdout, f)
+				}
+				return nil
 			}
 			if *format != "" && (*out == "" || *out == "-") {
 				return reports.KPI(res, w.Catalogue(), reports.Options{Format: *format, Disclosure: *disclosure}, e.stdout)

@@ -204,7 +204,7 @@ func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.P
 		if err != nil {
 			return files, notes, err
 		}
-		if err := write(reports.ReportConsultation, "consultation-"+wk, in); err != nil {
+		if err := write(reports.ReportConsultation, "consultation-"+safeName(wk), in); err != nil {
 			return files, notes, err
 		}
 	}
