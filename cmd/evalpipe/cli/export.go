@@ -34,8 +34,19 @@ meanings) beside it. The export is recorded in DATA/server/audit.ndjson.`,
 			if len(args) > 0 {
 				return usagef("export takes no arguments, got %q", args)
 			}
+			who := "cli"
+			if u, err := user.Current(); err == nil {
+				who = "cli:" + u.Username
+			}
 			if !slices.Contains(server.EvaluatorViews(), *view) {
-				return usagef("export --view %q: want one of %s", *view, strings.Join(server.EvaluatorViews(), ", "))
+				err := usagef("export --view %q: not exportable; an evaluator's dataset is one of the pseudonymised views %s (events, lake files and dead letters hold free text whatever the consent, or raw rejected input)",
+					*view, strings.Join(server.EvaluatorViews(), ", "))
+				// Refusals are audited too: someone asked.
+				if a, aerr := server.OpenAudit(server.AuditPath(e.data)); aerr == nil {
+					a.Log(server.AuditEntry{Who: who, Method: "EXPORT", Route: "export " + *format + " " + *out, SQL: "view " + *view, Status: 400, Error: err.Error()})
+					a.Close()
+				}
+				return err
 			}
 			if *out == "" {
 				return usagef("export: --out FILE is required")
@@ -97,10 +108,6 @@ meanings) beside it. The export is recorded in DATA/server/audit.ndjson.`,
 			dict := filepath.Join(filepath.Dir(abs), *view+".dictionary.md")
 			if err := writeDictionary(ctx, w, *view, dict); err != nil {
 				return err
-			}
-			who := "cli"
-			if u, err := user.Current(); err == nil {
-				who = "cli:" + u.Username
 			}
 			if a, err := server.OpenAudit(server.AuditPath(e.data)); err == nil {
 				a.Log(server.AuditEntry{Who: who, Method: "EXPORT", Route: "export " + *format + " " + abs, SQL: q, Rows: rows, Status: 200})
