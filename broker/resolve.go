@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/evalpipe/evalpipe/kafkaconf"
@@ -59,12 +60,36 @@ func Resolve(ctx context.Context, dataDir string, k *kafkaconf.Config) (brokers 
 	}
 	if len(k.Brokers) == 0 {
 		tr = nil // the embedded broker speaks plaintext whatever k says
+	} else if err := checkAuth(ctx, k); err != nil {
+		return nil, nil, err
 	}
 	if err := EnsureTopics(ctx, brokers, tr, k.Topics(), partitions); err != nil {
 		stop()
 		return nil, nil, err
 	}
 	return brokers, stop, nil
+}
+
+// checkAuth connects to the cluster once with k's dialer. kafka-go's admin
+// client reports a failed TLS or SASL handshake as "Broker Not Available",
+// which sends users looking at the network; the dialer returns the real
+// cause (e.g. SASL Authentication Failed), so say that first.
+func checkAuth(ctx context.Context, k *kafkaconf.Config) error {
+	d, err := k.Dialer()
+	if err != nil {
+		return fmt.Errorf("broker: resolve: %w", err)
+	}
+	var errs []error
+	for _, b := range k.Brokers {
+		conn, err := d.DialContext(ctx, "tcp", b)
+		if err == nil {
+			conn.Close()
+			return nil
+		}
+		errs = append(errs, err)
+	}
+	return fmt.Errorf("kafka: cannot connect to any of %s (check kafka.tls, ca_file, sasl_mechanism, sasl_user and the password): %w",
+		strings.Join(k.Brokers, ","), errors.Join(errs...))
 }
 
 // running returns the address of the live broker on dataDir, if any: its

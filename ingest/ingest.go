@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/internal/failpoint"
 	"github.com/segmentio/kafka-go"
 )
 
@@ -338,7 +339,16 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 				r.cfg.Logger.Warn("ingest: file changed while it was read; not indexing its content", "path", in.path)
 			}
 		}
+		// Failpoints for the fault tests (../faults, internal/failpoint):
+		// a crash between the two is the window in which a batch Kafka
+		// acknowledged is produced again on the next run.
+		if err := failpoint.Inject("ingest.before_checkpoint"); err != nil {
+			return fsum, fmt.Errorf("ingest %s line %d: %w", in.path, b.lines, err)
+		}
 		if err := r.store.save(ncp); err != nil {
+			return fsum, fmt.Errorf("ingest %s line %d: %w", in.path, b.lines, err)
+		}
+		if err := failpoint.Inject("ingest.after_checkpoint"); err != nil {
 			return fsum, fmt.Errorf("ingest %s line %d: %w", in.path, b.lines, err)
 		}
 		if ncp.ContentSHA256 != "" && seenContent == nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/internal/failpoint"
 	"github.com/evalpipe/evalpipe/lake"
 	"github.com/segmentio/kafka-go"
 )
@@ -242,14 +243,17 @@ func (w *worker) handle(ctx context.Context, msg kafka.Message) error {
 	}
 	if w.file == nil {
 		f, err := lake.Create(w.r.cfg.Lake, w.p.fam, day, w.p.topic, w.p.id, msg.Offset,
-			lake.Options{RowGroupRows: w.r.cfg.RowGroupRows, BeforeRename: w.r.cfg.Hooks.BeforeRename})
+			lake.Options{RowGroupRows: w.r.cfg.RowGroupRows, BeforeRename: w.beforeRename})
 		if err != nil {
-			return fmt.Errorf("transform %s/%d: %w", w.p.topic, w.p.id, err)
+			return w.lakeErr(err)
 		}
 		w.file, w.fileDay, w.fileRows = f, day, 0
 	}
 	if err := w.file.Write(row); err != nil {
-		return fmt.Errorf("transform %s/%d offset %d: %w", w.p.topic, w.p.id, msg.Offset, err)
+		return w.lakeErr(fmt.Errorf("offset %d: %w", msg.Offset, err))
+	}
+	if err := failpoint.Inject("transform.write"); err != nil {
+		return w.lakeErr(fmt.Errorf("offset %d: lake: write %s: %w", msg.Offset, w.file.Path(), err))
 	}
 	w.fileRows++
 	w.last = msg.Offset
@@ -268,7 +272,7 @@ func (w *worker) flush() error {
 		f := w.file
 		w.file = nil
 		if err := f.Commit(w.last); err != nil {
-			return fmt.Errorf("transform %s/%d: %w", w.p.topic, w.p.id, err)
+			return w.lakeErr(err)
 		}
 		w.stats.Files++
 		if w.p.fam == events.DeadLetter {
@@ -279,6 +283,9 @@ func (w *worker) flush() error {
 		}
 		w.stats.Rows[w.p.fam] += int64(w.fileRows)
 		cfg.Logger.Debug("transform: file committed", append(w.log(), "path", f.Path(), "rows", w.fileRows, "end_offset", w.last)...)
+		if err := failpoint.Inject("transform.after_rename"); err != nil {
+			return fmt.Errorf("transform %s/%d: after rename: %w", w.p.topic, w.p.id, err)
+		}
 		if h := cfg.Hooks.AfterRename; h != nil {
 			if err := h(f.Path()); err != nil {
 				return fmt.Errorf("transform %s/%d: after rename: %w", w.p.topic, w.p.id, err)
@@ -289,6 +296,9 @@ func (w *worker) flush() error {
 	if next <= w.committed {
 		return nil
 	}
+	if err := failpoint.Inject("transform.before_commit"); err != nil {
+		return fmt.Errorf("transform %s/%d: before commit: %w", w.p.topic, w.p.id, err)
+	}
 	if h := cfg.Hooks.BeforeCommit; h != nil {
 		if err := h(w.p.topic, w.p.id, next); err != nil {
 			return fmt.Errorf("transform %s/%d: before commit: %w", w.p.topic, w.p.id, err)
@@ -297,6 +307,26 @@ func (w *worker) flush() error {
 	w.commits.post(w.p.topic, w.p.id, next)
 	w.committed = next
 	return nil
+}
+
+// beforeRename runs between a file's sync and its rename: the failpoint
+// (EVALPIPE_FAILPOINT, for the fault tests of ../faults), then Hooks.BeforeRename.
+func (w *worker) beforeRename(tmp string) error {
+	if err := failpoint.Inject("transform.before_rename"); err != nil {
+		return err
+	}
+	if h := w.r.cfg.Hooks.BeforeRename; h != nil {
+		return h(tmp)
+	}
+	return nil
+}
+
+// lakeErr says what a failed lake write means to whoever runs transform: the
+// file (named in err) was discarded and no offset after the last committed
+// file was committed, so fixing the disk and running again loses nothing.
+func (w *worker) lakeErr(err error) error {
+	return fmt.Errorf("transform %s/%d: writing the lake failed and the file was discarded; offsets from %d on were not committed, so free space on (or fix) the disk of %s and run transform again: it resumes from the last file in the lake: %w",
+		w.p.topic, w.p.id, w.committed, w.r.cfg.Lake, err)
 }
 
 // recordTime is the message's Kafka timestamp, or fallback when the log
