@@ -92,7 +92,7 @@ type Options struct {
 type Writer struct {
 	final, tmp string
 	f          *os.File
-	w          *parquet.Writer
+	w          rowWriter
 	rows       int64
 	opt        Options
 	meta       map[string]string
@@ -118,20 +118,21 @@ func Create(root string, fam events.Family, date time.Time, topic string, partit
 	if err != nil {
 		return nil, fmt.Errorf("lake: %w", err)
 	}
-	schema := parquet.SchemaOf(reflect.New(rt).Interface())
-	lw.w = parquet.NewWriter(lw.f, schema, parquet.Compression(&parquet.Snappy), parquet.CreatedBy("evalpipe", "1", ""))
+	lw.w = newRowWriter(fam, lw.f, rt, parquet.Compression(&parquet.Snappy), parquet.CreatedBy("evalpipe", "1", ""))
 	lw.meta = map[string]string{MetaTopic: topic, MetaPartition: strconv.Itoa(partition), MetaStartOffset: strconv.FormatInt(start, 10)}
 	return lw, nil
 }
 
-// Write appends one row.
+// Write appends one row: a pointer to the family's row type. Rows are
+// handed to the Parquet writer in small batches, so a write error may be
+// reported by a later Write or by Commit.
 func (lw *Writer) Write(row any) error {
-	if err := lw.w.Write(row); err != nil {
+	if err := lw.w.add(row); err != nil {
 		return fmt.Errorf("lake: write %s: %w", lw.final, err)
 	}
 	lw.rows++
 	if lw.rows%int64(lw.opt.RowGroupRows) == 0 {
-		if err := lw.w.Flush(); err != nil {
+		if err := lw.w.flush(); err != nil {
 			return fmt.Errorf("lake: flush row group %s: %w", lw.final, err)
 		}
 	}
@@ -150,10 +151,7 @@ func (lw *Writer) Path() string { return lw.final }
 func (lw *Writer) Commit(endOffset int64) error {
 	lw.meta[MetaEndOffset] = strconv.FormatInt(endOffset, 10)
 	lw.meta[MetaRows] = strconv.FormatInt(lw.rows, 10)
-	for k, v := range sortedMeta(lw.meta) {
-		lw.w.SetKeyValueMetadata(k, v)
-	}
-	err := lw.w.Close()
+	err := lw.w.close(sortedMeta(lw.meta))
 	if err == nil {
 		err = lw.f.Sync()
 	}
@@ -180,6 +178,90 @@ func (lw *Writer) Commit(endOffset int64) error {
 func (lw *Writer) Abort() {
 	lw.f.Close()
 	os.Remove(lw.tmp)
+}
+
+// rowWriter is a typed Parquet writer of one family's rows.
+type rowWriter interface {
+	add(row any) error // buffer one row (a pointer to the row type)
+	flush() error      // write the buffer and end the row group
+	close(meta func(func(string, string) bool)) error
+}
+
+// typedWriter writes rows of type T through parquet.GenericWriter[T],
+// whose column writers are compiled for T once, instead of deconstructing
+// every row by reflection as the untyped parquet.Writer does.
+type typedWriter[T any] struct {
+	w   *parquet.GenericWriter[T]
+	buf []T
+}
+
+// writeBatch is how many rows typedWriter buffers before writing them.
+const writeBatch = 256
+
+func newTyped[T any](f *os.File, opts ...parquet.WriterOption) rowWriter {
+	// The schema is the one parquet.SchemaOf gives the row type, as before.
+	opts = append(opts, parquet.SchemaOf(new(T)))
+	return &typedWriter[T]{w: parquet.NewGenericWriter[T](f, opts...), buf: make([]T, 0, writeBatch)}
+}
+
+func (t *typedWriter[T]) add(row any) error {
+	p, ok := row.(*T)
+	if !ok {
+		return fmt.Errorf("row of type %T, want %T", row, (*T)(nil))
+	}
+	t.buf = append(t.buf, *p)
+	if len(t.buf) == cap(t.buf) {
+		return t.write()
+	}
+	return nil
+}
+
+func (t *typedWriter[T]) write() error {
+	if len(t.buf) == 0 {
+		return nil
+	}
+	_, err := t.w.Write(t.buf)
+	clear(t.buf) // drop references to the rows' strings
+	t.buf = t.buf[:0]
+	return err
+}
+
+func (t *typedWriter[T]) flush() error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	return t.w.Flush()
+}
+
+func (t *typedWriter[T]) close(meta func(func(string, string) bool)) error {
+	if err := t.write(); err != nil {
+		return err
+	}
+	for k, v := range meta {
+		t.w.SetKeyValueMetadata(k, v)
+	}
+	return t.w.Close()
+}
+
+// newRowWriter returns the typed writer of family fam's row type rt.
+func newRowWriter(fam events.Family, f *os.File, rt reflect.Type, opts ...parquet.WriterOption) rowWriter {
+	switch fam {
+	case events.Referrals:
+		return newTyped[events.ReferralRow](f, opts...)
+	case events.Sessions:
+		return newTyped[events.SessionRow](f, opts...)
+	case events.Outcomes:
+		return newTyped[events.OutcomeRow](f, opts...)
+	case events.Feedback:
+		return newTyped[events.FeedbackRow](f, opts...)
+	case events.Crisis:
+		return newTyped[events.CrisisRow](f, opts...)
+	case events.Programme:
+		return newTyped[events.ProgrammeRow](f, opts...)
+	case events.DeadLetter:
+		return newTyped[events.DeadLetterRow](f, opts...)
+	}
+	panic(fmt.Sprintf("lake: no writer for family %q (row type %s)", fam, rt))
 }
 
 func sortedMeta(m map[string]string) func(func(string, string) bool) {
