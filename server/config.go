@@ -31,14 +31,21 @@ type Config struct {
 	PollURL string
 	// PollEvery is the API's poll interval once caught up. Default 5s.
 	PollEvery time.Duration
-	// ReportSchedule is when the KPI report is written: a cron expression
-	// (robfig/cron: "0 6 1 * *", "@every 1h", "@monthly"). Default
-	// "0 6 1 * *", 06:00 on the first of each month.
+	// ReportSchedule is when the KPI report is written when Schedules is
+	// empty: a cron expression (robfig/cron: "0 6 1 * *", "@every 1h",
+	// "@monthly"). Default "0 6 1 * *", 06:00 on the first of each month.
 	ReportSchedule string
+	// Schedules are the reports written on schedule, in the warehouse's
+	// time zone. Default: the KPI report on ReportSchedule.
+	Schedules []Schedule
+	// LagEvery is how often the transformer's consumer lag is sampled for
+	// /metrics. Default 5s.
+	LagEvery time.Duration
 	// RefreshEvery is how often the lake is checked for new files; when its
 	// fingerprint changed the warehouse is re-opened. Default 5s.
 	RefreshEvery time.Duration
-	// QueryTimeout bounds each /api/query (and metric) request. Default 30s.
+	// QueryTimeout bounds each /api/query request (and each /api/metrics
+	// request, which is given at least a minute). Default 30s.
 	QueryTimeout time.Duration
 	// MemoryLimit is DuckDB's memory_limit, set by the server at open.
 	// Default "1GB".
@@ -80,6 +87,22 @@ func (c *Config) Validate() error {
 	if _, err := cron.ParseStandard(c.ReportSchedule); err != nil {
 		return fmt.Errorf("server: report schedule %q: %w (want a cron expression such as \"0 6 1 * *\" or \"@every 24h\")", c.ReportSchedule, err)
 	}
+	if len(c.Schedules) == 0 {
+		c.Schedules = []Schedule{{Report: "kpi", Cron: c.ReportSchedule}}
+	}
+	for i := range c.Schedules {
+		if err := c.Schedules[i].Validate(fmt.Sprintf("server: schedules[%d]", i)); err != nil {
+			return err
+		}
+	}
+	if c.Warehouse.TimeZone != "" {
+		if _, err := time.LoadLocation(c.Warehouse.TimeZone); err != nil {
+			return fmt.Errorf("server: time zone %q: %w", c.Warehouse.TimeZone, err)
+		}
+	}
+	if c.LagEvery <= 0 {
+		c.LagEvery = 5 * time.Second
+	}
 	if c.RefreshEvery <= 0 {
 		c.RefreshEvery = 5 * time.Second
 	}
@@ -106,6 +129,19 @@ func (c *Config) Validate() error {
 	}
 	c.Transform.UntilCaughtUp = false
 	return nil
+}
+
+// location is the time zone of schedules and report periods: the
+// warehouse's, else Europe/London as the warehouse defaults.
+func (c *Config) location() *time.Location {
+	tz := c.Warehouse.TimeZone
+	if tz == "" {
+		tz = "Europe/London"
+	}
+	if loc, err := time.LoadLocation(tz); err == nil {
+		return loc
+	}
+	return time.UTC
 }
 
 func (c *Config) serverDir() string  { return filepath.Join(c.Data, "server") }

@@ -73,7 +73,10 @@ func (s *Server) metricAPI(w http.ResponseWriter, r *http.Request, rq *request) 
 	if snap == nil {
 		return jsonError(w, http.StatusServiceUnavailable, "the warehouse is not open yet")
 	}
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.QueryTimeout)
+	// The metrics are the server's own SQL, computed once per period and
+	// cached: bounded, but not by the evaluators' per-query limit, which a
+	// full result can exceed on a busy machine.
+	ctx, cancel := context.WithTimeout(r.Context(), max(s.cfg.QueryTimeout, metricTimeout))
 	defer cancel()
 	res, err := s.result(ctx, snap, r.URL.Query().Get("from"), r.URL.Query().Get("to"), r.URL.Query().Get("service"))
 	var bad *badRequest
@@ -104,6 +107,9 @@ func (b *badRequest) Error() string { return b.msg }
 
 // result computes (or finds) the talking-therapies result for a period,
 // before disclosure control: callers apply it.
+// metricTimeout is the least time /api/metrics gives a result.
+const metricTimeout = time.Minute
+
 func (s *Server) result(ctx context.Context, snap *snapshot, from, to, service string) (*warehouse.Result, error) {
 	for name, v := range map[string]string{"from": from, "to": to} {
 		if _, err := time.Parse("2006-01", v); v != "" && err != nil {

@@ -52,8 +52,18 @@ func serve(t *testing.T, data string, extra ...string) *running {
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{stdout: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	stderr := &syncBuffer{}
-	args := append([]string{"--data", data, "serve", "--listen", "127.0.0.1:0",
-		"--inbox-every", "200ms", "--poll-every", "300ms", "--report-every", "@every 2s",
+	// The report schedule and a query timeout come from the config file;
+	// the --query-timeout flag overrides the file's.
+	config := filepath.Join(data, "evalpipe.yaml")
+	if err := os.WriteFile(config, []byte(`serve:
+  query_timeout: 1m
+  schedules:
+    - {report: kpi, cron: "@every 2s", from: 2024-01, to: 2024-01}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := append([]string{"--data", data, "--config", config, "serve", "--listen", "127.0.0.1:0",
+		"--inbox-every", "200ms", "--poll-every", "300ms",
 		"--idle-flush", "300ms", "--refresh-every", "300ms", "--query-timeout", "2s"}, extra...)
 	go func() { r.done <- cli.Run(ctx, args, r.stdout, stderr) }()
 	addr := regexp.MustCompile(`listening on (http://\S+)`)
@@ -361,6 +371,13 @@ func TestServe(t *testing.T) {
 	t.Run("arrow", func(t *testing.T) { testArrow(t, srv.url, evaluator, admin) })
 
 	t.Run("prometheus", func(t *testing.T) {
+		// Consumer lag, sampled every 5s, is 0 once the transformer has
+		// committed everything (it was > 0 while events were pushed, or at
+		// least was measured).
+		waitFor(t, 15*time.Second, "consumer lag 0", func() bool {
+			_, body := call(t, "GET", srv.url+"/metrics", "", "", "")
+			return strings.Contains(body, "\nevalpipe_transform_consumer_lag 0\n")
+		})
 		_, body := call(t, "GET", srv.url+"/metrics", "", "", "")
 		for _, want := range []string{
 			`evalpipe_ingest_lines_total{outcome="ingested",source="push"} 10`,

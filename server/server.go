@@ -14,7 +14,6 @@ import (
 	"github.com/evalpipe/evalpipe/ingest"
 	"github.com/evalpipe/evalpipe/transform"
 	"github.com/evalpipe/evalpipe/warehouse"
-	"github.com/robfig/cron/v3"
 )
 
 // Server is a running `evalpipe serve`. Build it with New and run it with
@@ -90,7 +89,7 @@ func (s *Server) Run(ctx context.Context) error {
 	httpDone := make(chan error, 1)
 	go func() { httpDone <- hs.Serve(ln) }()
 	fmt.Fprintf(s.cfg.Stdout, "evalpipe serve: listening on http://%s\n", ln.Addr())
-	s.log.Info("serving", "addr", ln.Addr().String(), "inbox", s.cfg.Inbox, "poll", s.cfg.PollURL, "reports", s.cfg.ReportSchedule)
+	s.log.Info("serving", "addr", ln.Addr().String(), "inbox", s.cfg.Inbox, "poll", s.cfg.PollURL, "schedules", len(s.cfg.Schedules))
 
 	// Sources.
 	srcCtx, stopSources := context.WithCancel(ctx)
@@ -152,12 +151,20 @@ func (s *Server) Run(ctx context.Context) error {
 		}
 	}()
 
-	// Reports on their schedule.
-	sched := cron.New()
-	if _, err := sched.AddFunc(s.cfg.ReportSchedule, func() { s.scheduledReport(context.WithoutCancel(ctx)) }); err != nil {
-		return fmt.Errorf("server: report schedule: %w", err)
+	// The transformer's consumer lag, sampled for /metrics.
+	lagCtx, stopLag := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopLag()
+	lagDone := make(chan struct{})
+	go func() {
+		defer close(lagDone)
+		s.watchLag(lagCtx, s.cfg.LagEvery)
+	}()
+
+	// Reports on their schedules.
+	sched, err := s.startSchedules(context.WithoutCancel(ctx))
+	if err != nil {
+		return err
 	}
-	sched.Start()
 
 	var runErr error
 	select {
@@ -175,6 +182,8 @@ func (s *Server) Run(ctx context.Context) error {
 	<-transformDone
 	stopRefresh()
 	<-refreshDone
+	stopLag()
+	<-lagDone
 	s.log.Info("shutting down: closing the HTTP server")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()

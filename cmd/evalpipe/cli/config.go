@@ -43,6 +43,9 @@ type Config struct {
 		// IdleFlush commits an idle partition's open file after this long. Default 5s.
 		IdleFlush time.Duration `yaml:"idle_flush"`
 	} `yaml:"transform"`
+	// Serve configures `evalpipe serve`: listen address, sources, limits
+	// and report schedules. Default: the serve command's flag defaults.
+	Serve ServeConfig `yaml:"serve"`
 }
 
 // LoadConfig reads a config file (none when path is empty) and validates it.
@@ -71,7 +74,7 @@ func LoadConfig(path string) (*Config, error) {
 func explainYAML(err error) string {
 	msg := err.Error()
 	if strings.Contains(msg, "not found in type") {
-		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, evaluation, transform (see README, Configuration)"
+		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, evaluation, transform, serve (see README, Configuration)"
 	}
 	return msg
 }
@@ -116,6 +119,9 @@ func (c *Config) Validate() error {
 		if th.Measure == "" || th.Caseness <= 0 || th.ReliableChange <= 0 || th.Source == "" {
 			return fmt.Errorf("evaluation.thresholds[%d]: each needs measure, caseness > 0, reliable_change > 0 and source", i)
 		}
+	}
+	if err := c.Serve.validate(); err != nil {
+		return err
 	}
 	return c.Kafka.Validate()
 }
