@@ -1,0 +1,462 @@
+// Command bench is evalpipe's national-scale benchmark (`make bench`): every
+// figure is a ratio against a reference measured in the same run, on the
+// same data, on the same machine, so that a busy shared machine slows both
+// sides alike. Several runs; the table quotes the median.
+//
+//	go run ./bench -events 10000000 -runs 3 -bin bin/evalpipe
+//
+// Per run, on a fresh data directory served by `evalpipe broker`:
+//
+//	ingest     evalpipe ingest GEN/ (validate, pseudonymise, produce acks=all)
+//	           ÷ kcat -P -l of the same files into the same broker      target ≥ 1.5
+//	transform  evalpipe transform --until-caught-up (Kafka → lake)
+//	           ÷ DuckDB COPY (SELECT * FROM read_json(canonical NDJSON))
+//	             TO parquet, the same events                            target ≥ 1.0
+//	           peak RSS of the transform process                        target ≤ 300 MiB
+//	reports    evalpipe report kpi --format json (warehouse build + every KPI)
+//	           ÷ one DuckDB scan of every column of the lake            target ≤ 3
+//	end to end ingest + transform + report, wall time and peak RSS      targets ≤ 10 min, ≤ 1 GiB
+//
+// Events come from the demo generator (evalpipe demo-data, ~27 events per
+// referral, an appointments CSV among NDJSON exports), cached under -work by
+// size; generation is not timed. Results go to -out (bench/results.json).
+package main
+
+import (
+	"bufio"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/kafkaconf"
+	_ "github.com/marcboeker/go-duckdb/v2"
+)
+
+var (
+	nEvents = flag.Int("events", envInt("BENCH_EVENTS", 10_000_000), "events to generate (approximately: ~27 per referral)")
+	runs    = flag.Int("runs", envInt("BENCH_RUNS", 3), "runs; the median is quoted")
+	bin     = flag.String("bin", "bin/evalpipe", "the evalpipe binary")
+	work    = flag.String("work", filepath.Join(os.TempDir(), "evalpipe-bench"), "work folder (generated data is cached here by size)")
+	out     = flag.String("out", "bench/results.json", "results file")
+	keep    = flag.Bool("keep", false, "keep each run's data folder (broker log, lake)")
+	cpuprof = flag.Bool("pprof", false, "write CPU profiles of ingest, transform and report into each run's folder (EVALPIPE_CPUPROFILE)")
+)
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// stage is one timed subprocess.
+type stage struct {
+	Seconds float64 `json:"seconds"`
+	MaxRSS  float64 `json:"max_rss_mib"`
+}
+
+// runResult is everything one run measured.
+type runResult struct {
+	Events      int64   `json:"events"`      // lines ingested (events + dead letters)
+	Rows        int64   `json:"rows"`        // lake rows written by transform
+	LakeBytes   int64   `json:"lake_bytes"`  //
+	InputBytes  int64   `json:"input_bytes"` //
+	Ingest      stage   `json:"ingest"`      //
+	Kcat        stage   `json:"kcat"`        //
+	Transform   stage   `json:"transform"`   //
+	DuckCopy    float64 `json:"duckdb_copy_seconds"`
+	Report      stage   `json:"report"` //
+	DuckScan    float64 `json:"duckdb_scan_seconds"`
+	BrokerRSS   float64 `json:"broker_max_rss_mib"`
+	IngestRatio float64 `json:"ingest_ratio"`
+	TransRatio  float64 `json:"transform_ratio"`
+	ReportRatio float64 `json:"report_ratio"`
+	E2ESeconds  float64 `json:"e2e_seconds"`
+	E2EMaxRSS   float64 `json:"e2e_max_rss_mib"` // the largest pipeline process, broker excluded
+}
+
+func main() {
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	ctx := context.Background()
+	if err := os.MkdirAll(*work, 0o755); err != nil {
+		log.Fatal(err)
+	}
+	gen, inputBytes, err := generate(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var results []runResult
+	for i := range *runs {
+		r, err := oneRun(ctx, i, gen)
+		if err != nil {
+			log.Fatalf("run %d: %v", i+1, err)
+		}
+		r.InputBytes = inputBytes
+		results = append(results, r)
+		log.Printf("run %d: ingest %.2f  transform %.2f (%.0f MiB)  report %.2f  e2e %.0fs", i+1, r.IngestRatio, r.TransRatio, r.Transform.MaxRSS, r.ReportRatio, r.E2ESeconds)
+	}
+	summary := summarise(results)
+	printTable(os.Stdout, summary, results)
+	b, _ := json.MarshalIndent(map[string]any{
+		"events_requested": *nEvents, "runs": results, "median": summary,
+		"go": runtime.Version(), "cpus": runtime.NumCPU(), "when": time.Now().UTC().Format(time.RFC3339),
+	}, "", "  ")
+	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
+		log.Fatal(err)
+	}
+	log.Printf("wrote %s", *out)
+}
+
+// generate writes (or reuses) the demo exports for about nEvents events.
+func generate(ctx context.Context) (dir string, size int64, err error) {
+	referrals := max(1, *nEvents/27)
+	dir = filepath.Join(*work, fmt.Sprintf("gen-%d", referrals))
+	if _, err := os.Stat(filepath.Join(dir, ".complete")); err != nil {
+		os.RemoveAll(dir)
+		log.Printf("generating %d referrals (~%d events) into %s", referrals, referrals*27, dir)
+		// The demo caps referrals per call; larger sizes are several
+		// services' worth of exports (distinct seeds), one folder each.
+		for part, left := 0, referrals; left > 0; part++ {
+			n := min(left, 999_999)
+			left -= n
+			sub := filepath.Join(dir, fmt.Sprintf("part%d", part))
+			cmd := exec.CommandContext(ctx, *bin, "demo-data", "--out", sub, "--referrals", strconv.Itoa(n), "--seed", strconv.Itoa(part+1))
+			cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+			if err := cmd.Run(); err != nil {
+				return "", 0, fmt.Errorf("demo-data: %w", err)
+			}
+		}
+		os.WriteFile(filepath.Join(dir, ".complete"), nil, 0o644)
+	}
+	filepath.Walk(dir, func(_ string, fi os.FileInfo, _ error) error {
+		if fi != nil && !fi.IsDir() {
+			size += fi.Size()
+		}
+		return nil
+	})
+	return dir, size, nil
+}
+
+// inputFiles lists the exports kcat sends: the same files ingest reads.
+func inputFiles(gen string) []string {
+	var files []string
+	filepath.Walk(gen, func(p string, fi os.FileInfo, _ error) error {
+		if fi != nil && !fi.IsDir() && (strings.HasSuffix(p, ".ndjson") || strings.HasSuffix(p, ".csv")) {
+			files = append(files, p)
+		}
+		return nil
+	})
+	return files
+}
+
+// concatInputs writes (once) the exports as one file beside gen, as kcat
+// -l takes one file: the same lines ingest reads (CSV headers included).
+func concatInputs(gen string) (string, error) {
+	path := gen + ".lines"
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	f, err := os.Create(path + ".tmp")
+	if err != nil {
+		return "", err
+	}
+	for _, in := range inputFiles(gen) {
+		b, err := os.ReadFile(in)
+		if err != nil {
+			f.Close()
+			return "", err
+		}
+		if len(b) > 0 && b[len(b)-1] != '\n' {
+			b = append(b, '\n')
+		}
+		if _, err := f.Write(b); err != nil {
+			f.Close()
+			return "", err
+		}
+	}
+	if err := f.Close(); err != nil {
+		return "", err
+	}
+	return path, os.Rename(path+".tmp", path)
+}
+
+func oneRun(ctx context.Context, i int, gen string) (r runResult, err error) {
+	data := filepath.Join(*work, fmt.Sprintf("run%d", i+1))
+	os.RemoveAll(data)
+	if !*keep {
+		defer os.RemoveAll(data)
+	}
+	bctx, stopBroker := context.WithCancel(ctx)
+	addr, brokerDone, err := startBroker(bctx, data)
+	if err != nil {
+		stopBroker()
+		return r, err
+	}
+	defer func() {
+		stopBroker()
+		if st := <-brokerDone; st != nil {
+			r.BrokerRSS = st.MaxRSS
+		}
+	}()
+
+	// Ingest.
+	outb, st, err := run(ctx, data, "ingest", "ingest", gen)
+	if err != nil {
+		return r, err
+	}
+	r.Ingest = st
+	m := regexp.MustCompile(`read\s+(\d+)`).FindStringSubmatch(outb)
+	if m == nil {
+		return r, fmt.Errorf("ingest: no count in %q", outb)
+	}
+	r.Events, _ = strconv.ParseInt(m[1], 10, 64)
+
+	// Transform.
+	if _, st, err = run(ctx, data, "transform", "transform", "--until-caught-up"); err != nil {
+		return r, err
+	}
+	r.Transform = st
+	lake := filepath.Join(data, "lake")
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		return r, err
+	}
+	defer db.Close()
+	if err := db.QueryRowContext(ctx, fmt.Sprintf("SELECT count(*) FROM read_parquet('%s/*/*/*.parquet', union_by_name=true)", lake)).Scan(&r.Rows); err != nil {
+		return r, fmt.Errorf("count lake rows: %w", err)
+	}
+	filepath.Walk(lake, func(_ string, fi os.FileInfo, _ error) error {
+		if fi != nil && !fi.IsDir() {
+			r.LakeBytes += fi.Size()
+		}
+		return nil
+	})
+
+	// The canonical events on Kafka, as NDJSON, for DuckDB's COPY: the same
+	// events transform read. (Dumped before kcat adds its copy.)
+	canon := filepath.Join(data, "canonical.ndjson")
+	if err := dumpTopics(ctx, addr, canon); err != nil {
+		return r, err
+	}
+	t0 := time.Now()
+	if _, err := db.ExecContext(ctx, fmt.Sprintf("COPY (SELECT * FROM read_json('%s', sample_size=-1)) TO '%s' (FORMAT parquet)", canon, filepath.Join(data, "duck.parquet"))); err != nil {
+		return r, fmt.Errorf("duckdb copy: %w", err)
+	}
+	r.DuckCopy = time.Since(t0).Seconds()
+	os.Remove(canon)
+	os.Remove(filepath.Join(data, "duck.parquet"))
+
+	// kcat: the same export files, line per message, into the same broker
+	// (after transform, so the lake is not affected).
+	k := &kafkaconf.Config{}
+	k.Validate()
+	lines, err := concatInputs(gen)
+	if err != nil {
+		return r, err
+	}
+	args := []string{"-P", "-b", addr, "-t", k.Topic(events.Referrals), "-l", lines}
+	if r.Kcat, err = timed(exec.CommandContext(ctx, "kcat", args...), nil); err != nil {
+		return r, fmt.Errorf("kcat -P: %w", err)
+	}
+
+	// Reports, then the reference scan.
+	if _, st, err = run(ctx, data, "report", "report", "kpi", "--format", "json", "--out", "-"); err != nil {
+		return r, err
+	}
+	r.Report = st
+	t0 = time.Now()
+	var n int64
+	var h any
+	q := fmt.Sprintf("SELECT count(*), bit_xor(hash(t)) FROM read_parquet('%s/*/*/*.parquet', union_by_name=true) t", lake)
+	if err := db.QueryRowContext(ctx, q).Scan(&n, &h); err != nil {
+		return r, fmt.Errorf("duckdb scan: %w", err)
+	}
+	r.DuckScan = time.Since(t0).Seconds()
+
+	r.IngestRatio = (float64(r.Events) / r.Ingest.Seconds) / (float64(r.Events) / r.Kcat.Seconds)
+	r.TransRatio = (float64(r.Rows) / r.Transform.Seconds) / (float64(r.Rows) / r.DuckCopy)
+	r.ReportRatio = r.Report.Seconds / r.DuckScan
+	r.E2ESeconds = r.Ingest.Seconds + r.Transform.Seconds + r.Report.Seconds
+	r.E2EMaxRSS = max(r.Ingest.MaxRSS, r.Transform.MaxRSS, r.Report.MaxRSS)
+	return r, nil
+}
+
+// run runs one evalpipe command on data, returning its stdout.
+func run(ctx context.Context, data, name string, args ...string) (string, stage, error) {
+	cmd := exec.CommandContext(ctx, *bin, append([]string{"--data", data}, args...)...)
+	if *cpuprof {
+		cmd.Env = append(os.Environ(), "EVALPIPE_CPUPROFILE="+filepath.Join(data, name+".pprof"))
+	}
+	var sb strings.Builder
+	st, err := timed(cmd, &sb)
+	if err != nil {
+		return "", st, fmt.Errorf("evalpipe %s: %w", name, err)
+	}
+	return sb.String(), st, nil
+}
+
+// timed runs cmd, returning its wall time and peak resident set.
+func timed(cmd *exec.Cmd, stdout io.Writer) (stage, error) {
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	cmd.Stdout = stdout
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	st := stage{Seconds: time.Since(t0).Seconds()}
+	if cmd.ProcessState != nil {
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			st.MaxRSS = float64(ru.Maxrss) / 1024
+		}
+	}
+	if err != nil {
+		return st, fmt.Errorf("%w: %s", err, tail(stderr.String()))
+	}
+	return st, nil
+}
+
+func tail(s string) string {
+	if len(s) > 2000 {
+		return "..." + s[len(s)-2000:]
+	}
+	return s
+}
+
+// startBroker serves data's broker in a child process until ctx ends; the
+// channel then yields its peak RSS.
+func startBroker(ctx context.Context, data string) (string, <-chan *stage, error) {
+	cmd := exec.Command(*bin, "--data", data, "broker", "--listen", "127.0.0.1:0")
+	stdout, _ := cmd.StdoutPipe()
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	done := make(chan *stage, 1)
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return "", nil, fmt.Errorf("broker: %q %v", line, err)
+	}
+	m := regexp.MustCompile(` on (\S+)`).FindStringSubmatch(line)
+	if m == nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		return "", nil, fmt.Errorf("broker: no address in %q", line)
+	}
+	go func() {
+		<-ctx.Done()
+		cmd.Process.Signal(os.Interrupt)
+		cmd.Wait()
+		st := &stage{}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			st.MaxRSS = float64(ru.Maxrss) / 1024
+		}
+		done <- st
+	}()
+	return strings.TrimSuffix(strings.Split(m[1], ",")[0], "\n"), done, nil
+}
+
+// dumpTopics writes every family topic's messages, one per line, to path.
+func dumpTopics(ctx context.Context, addr, path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	k := &kafkaconf.Config{}
+	k.Validate()
+	for _, fam := range events.Families {
+		cmd := exec.CommandContext(ctx, "kcat", "-C", "-b", addr, "-t", k.Topic(fam), "-e", "-q", "-f", "%s\n")
+		cmd.Stdout = f
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("kcat -C %s: %w: %s", k.Topic(fam), err, stderr.String())
+		}
+	}
+	return nil
+}
+
+type summary struct {
+	Events            int64   `json:"events"`
+	IngestEventsPerS  float64 `json:"ingest_events_per_s"`
+	KcatEventsPerS    float64 `json:"kcat_events_per_s"`
+	IngestRatio       float64 `json:"ingest_ratio"`
+	TransformRowsPerS float64 `json:"transform_rows_per_s"`
+	DuckRowsPerS      float64 `json:"duckdb_rows_per_s"`
+	TransformRatio    float64 `json:"transform_ratio"`
+	TransformRSS      float64 `json:"transform_max_rss_mib"`
+	ReportSeconds     float64 `json:"report_seconds"`
+	DuckScanSeconds   float64 `json:"duckdb_scan_seconds"`
+	ReportRatio       float64 `json:"report_ratio"`
+	E2ESeconds        float64 `json:"e2e_seconds"`
+	E2EMaxRSS         float64 `json:"e2e_max_rss_mib"`
+	BrokerRSS         float64 `json:"broker_max_rss_mib"`
+}
+
+func median(rs []runResult, f func(runResult) float64) float64 {
+	var v []float64
+	for _, r := range rs {
+		v = append(v, f(r))
+	}
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+func summarise(rs []runResult) summary {
+	return summary{
+		Events:            rs[0].Events,
+		IngestEventsPerS:  median(rs, func(r runResult) float64 { return float64(r.Events) / r.Ingest.Seconds }),
+		KcatEventsPerS:    median(rs, func(r runResult) float64 { return float64(r.Events) / r.Kcat.Seconds }),
+		IngestRatio:       median(rs, func(r runResult) float64 { return r.IngestRatio }),
+		TransformRowsPerS: median(rs, func(r runResult) float64 { return float64(r.Rows) / r.Transform.Seconds }),
+		DuckRowsPerS:      median(rs, func(r runResult) float64 { return float64(r.Rows) / r.DuckCopy }),
+		TransformRatio:    median(rs, func(r runResult) float64 { return r.TransRatio }),
+		TransformRSS:      median(rs, func(r runResult) float64 { return r.Transform.MaxRSS }),
+		ReportSeconds:     median(rs, func(r runResult) float64 { return r.Report.Seconds }),
+		DuckScanSeconds:   median(rs, func(r runResult) float64 { return r.DuckScan }),
+		ReportRatio:       median(rs, func(r runResult) float64 { return r.ReportRatio }),
+		E2ESeconds:        median(rs, func(r runResult) float64 { return r.E2ESeconds }),
+		E2EMaxRSS:         median(rs, func(r runResult) float64 { return r.E2EMaxRSS }),
+		BrokerRSS:         median(rs, func(r runResult) float64 { return r.BrokerRSS }),
+	}
+}
+
+func printTable(w io.Writer, s summary, rs []runResult) {
+	pass := func(ok bool) string {
+		if ok {
+			return "ok"
+		}
+		return "SHORT"
+	}
+	fmt.Fprintf(w, "\nevalpipe bench: %d events, %d runs (median), %d CPUs, %s\n\n", s.Events, len(rs), runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(w, "%-11s %-44s %-26s %-9s %s\n", "stage", "evalpipe", "reference (same run)", "ratio", "target")
+	fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s %s\n", "ingest", fmt.Sprintf("%.0f events/s", s.IngestEventsPerS), fmt.Sprintf("kcat -P %.0f/s", s.KcatEventsPerS), s.IngestRatio, "≥ 1.5", pass(s.IngestRatio >= 1.5))
+	fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s %s\n", "transform", fmt.Sprintf("%.0f rows/s, peak RSS %.0f MiB", s.TransformRowsPerS, s.TransformRSS), fmt.Sprintf("DuckDB COPY %.0f/s", s.DuckRowsPerS), s.TransformRatio, "≥ 1.0, ≤ 300 MiB", pass(s.TransformRatio >= 1 && s.TransformRSS <= 300))
+	fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s %s\n", "reports", fmt.Sprintf("kpi report %.1f s", s.ReportSeconds), fmt.Sprintf("DuckDB scan %.1f s", s.DuckScanSeconds), s.ReportRatio, "≤ 3", pass(s.ReportRatio <= 3))
+	perYear := s.E2ESeconds / float64(s.Events) * 40e6
+	fmt.Fprintf(w, "%-11s %-44s %-26s %-9s %s %s\n", "end to end", fmt.Sprintf("%.0f s, peak RSS %.0f MiB (broker %.0f)", s.E2ESeconds, s.E2EMaxRSS, s.BrokerRSS), fmt.Sprintf("40M events ≈ %.1f min", perYear/60), "-", "≤ 10 min, ≤ 1 GiB", pass(perYear <= 600 && s.E2EMaxRSS <= 1024))
+	fmt.Fprintln(w)
+}
