@@ -64,6 +64,28 @@ var reportWriters = map[string]reportWriter{
 		}
 		return reports.WriteKPI(res, snap.w.Catalogue(), s.cfg.Disclosure, dir)
 	},
+	"interim":         evaluationWriter("interim"),
+	"peer-impact":     evaluationWriter("peer-impact"),
+	"crisis-savings":  evaluationWriter("crisis-savings"),
+	"you-said-we-did": evaluationWriter("you-said-we-did"),
+}
+
+// evaluationWriter writes one of the evaluation reports, with its inputs
+// gathered exactly as `evalpipe report NAME` gathers them. (Consultation
+// packs are record-level and per clinician: not scheduled.)
+func evaluationWriter(name string) reportWriter {
+	return func(ctx context.Context, s *Server, snap *snapshot, from, to, service, dir string) ([]string, error) {
+		res, err := s.result(ctx, snap, from, to, service) // resolves the default period as the KPI report does
+		if err != nil {
+			return nil, err
+		}
+		in, err := reports.Gather(ctx, snap.w, name, res.Period, service, "peer_coaching", "")
+		if err != nil {
+			return nil, err
+		}
+		w, err := reports.WriteReport(ctx, name, in, snap.w.Catalogue(), s.cfg.Disclosure, dir, name)
+		return w.Paths, err
+	}
 }
 
 // Reports lists the report names a schedule may use.

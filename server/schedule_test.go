@@ -39,7 +39,8 @@ func TestScheduleValidate(t *testing.T) {
 	}{
 		{Schedule{Report: "kpi", Cron: "0 6 1 * *", Period: "last_month"}, ""},
 		{Schedule{Report: "kpi", On: "2025-01-15", At: "07:30", From: "2024-04", To: "2024-12"}, ""},
-		{Schedule{Report: "interim-nope", Cron: "@monthly"}, `x.report = "interim-nope": not a report that can be scheduled; available: kpi`},
+		{Schedule{Report: "interim-nope", Cron: "@monthly"}, `x.report = "interim-nope": not a report that can be scheduled; available: crisis-savings, interim, kpi, peer-impact, you-said-we-did`},
+		{Schedule{Report: "interim", On: "2025-01-15", From: "2024-04", To: "2024-12"}, ""},
 		{Schedule{Cron: "@monthly"}, "x.report is required"},
 		{Schedule{Report: "kpi"}, "give cron"},
 		{Schedule{Report: "kpi", Cron: "@monthly", On: "2025-01-15"}, "not both"},

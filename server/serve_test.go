@@ -59,6 +59,7 @@ func serve(t *testing.T, data string, extra ...string) *running {
   query_timeout: 1m
   schedules:
     - {report: kpi, cron: "@every 2s", from: 2024-01, to: 2024-01}
+    - {report: you-said-we-did, cron: "@every 3s", from: 2024-01, to: 2024-01}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -284,6 +285,10 @@ func TestServe(t *testing.T) {
 	// (the PDF, rendered by Chromium, comes last) is written.
 	waitFor(t, 30*time.Second, "a scheduled KPI report", func() bool {
 		m, _ := filepath.Glob(filepath.Join(data, "reports", "*", "kpi.html"))
+		return len(m) > 0
+	})
+	waitFor(t, 60*time.Second, "a scheduled evaluation report", func() bool {
+		m, _ := filepath.Glob(filepath.Join(data, "reports", "*", "you-said-we-did.json"))
 		return len(m) > 0
 	})
 	waitFor(t, 60*time.Second, "a completed scheduled report run", func() bool {
