@@ -22,7 +22,9 @@ var dims = []string{"worker_id", "gp_practice", "referral_source", "step", "comp
 // seriesMetrics have a monthly series (24 months up to the period's end).
 var seriesMetrics = []string{"recovery_rate", "wait_6wk_pct", "wait_18wk_pct", "referrals_received", "dna_rate"}
 
-// gad7Note is attached to every outcome metric until ADSM thresholds are configurable.
+// gad7Note is the outcome metrics' note when no ADSM thresholds are
+// configured (Evaluation.Thresholds empty); otherwise the note states the
+// mix of anxiety measures used (anxietyMix.note, adsm.go).
 const gad7Note = "anxiety measure: GAD-7 for every referral (fallback; thresholds for problem-specific measures are not configured)"
 
 func std(v float64) *float64 { return &v }
@@ -38,7 +40,7 @@ type catalogueItem struct {
 	Metric
 	kind       string
 	breakdowns []string
-	outcome    bool // carries the GAD-7 fallback note
+	outcome    bool // carries the anxiety-measure note (gad7Note or the ADSM mix)
 }
 
 var catalogue = []catalogueItem{
@@ -56,14 +58,15 @@ var catalogue = []catalogueItem{
 	{Metric{ID: "dropout_rate", Version: 1, Title: "Drop-out rate", Definition: "Endings with reason dropped_out ÷ referrals ended in the period with at least 1 treatment session.", Cohort: "ended in the period with at least 1 treatment session", Unit: "proportion", Direction: "down", Source: srcMetrics}, kindProportion, []string{"worker_id"}, false},
 	{Metric{ID: "mean_treatment_sessions", Version: 1, Title: "Mean treatment sessions", Definition: "Mean number of treatment sessions of finished_treatment.", Cohort: "finished_treatment", Unit: "mean", Direction: "neutral", Source: srcMetrics}, kindMean, []string{"worker_id"}, false},
 	{Metric{ID: "follow_up_offered_pct", Version: 1, Title: "Follow-up offered", Definition: "Share of finished_treatment with follow_up_offered (an ending that does not say counts as not offered).", Cohort: "finished_treatment", Unit: "proportion", Direction: "up", Source: srcMetrics}, kindProportion, []string{"worker_id"}, false},
-	{Metric{ID: "finished_paired", Version: 1, Title: "Finished with paired scores", Definition: "finished_treatment with paired scores on both the depression (PHQ-9) and the anxiety measure.", Cohort: "finished_paired", Unit: "count", Direction: "neutral", Source: srcNHS}, kindCount, dims, true},
-	{Metric{ID: "not_at_caseness", Version: 1, Title: "Not at caseness at first", Definition: "In finished_paired, first PHQ-9 < 10 and first anxiety score < its cut-off.", Cohort: "finished_paired", Unit: "count", Direction: "neutral", Source: srcNHS}, kindCount, dims, true},
-	{Metric{ID: "recovered", Version: 1, Title: "Recovered", Definition: "In finished_paired, at caseness at first on either measure and below caseness at last on both.", Cohort: "finished_paired", Unit: "count", Direction: "up", Source: srcNHS}, kindCount, dims, true},
-	{Metric{ID: "recovery_rate", Version: 1, Title: "Recovery rate", Definition: "recovered ÷ (finished_paired − not_at_caseness).", Cohort: "finished_paired at caseness at first", Unit: "proportion", Direction: "up", Standard: std(0.5), Source: srcNHS}, kindProportion, dims, true},
-	{Metric{ID: "reliable_improvement_rate", Version: 1, Title: "Reliable improvement rate", Definition: "Improved by at least the reliable change on at least one measure and reliably deteriorated on neither, ÷ finished_paired.", Cohort: "finished_paired", Unit: "proportion", Direction: "up", Source: srcNHS}, kindProportion, dims, true},
-	{Metric{ID: "reliable_deterioration_rate", Version: 1, Title: "Reliable deterioration rate", Definition: "Reliably deteriorated on at least one measure and reliably improved on neither, ÷ finished_paired.", Cohort: "finished_paired", Unit: "proportion", Direction: "down", Source: srcNHS}, kindProportion, dims, true},
-	{Metric{ID: "reliable_recovery_rate", Version: 1, Title: "Reliable recovery rate", Definition: "Recovered and reliably improved, ÷ (finished_paired − not_at_caseness).", Cohort: "finished_paired at caseness at first", Unit: "proportion", Direction: "up", Source: srcNHS}, kindProportion, dims, true},
-	{Metric{ID: "no_paired_scores", Version: 1, Title: "Finished without paired scores", Definition: "finished_treatment without paired scores on both measures: a data-quality figure, always shown.", Cohort: "finished_treatment", Unit: "count", Direction: "down", Source: srcMetrics}, kindCount, dims, true},
+	{Metric{ID: "finished_paired", Version: 2, Title: "Finished with paired scores", Definition: "finished_treatment with paired scores on both the depression (PHQ-9) and the anxiety measure: the problem's anxiety-disorder-specific measure (ADSM) when thresholds for it are configured and it is paired, else GAD-7 (the note gives the mix).", Cohort: "finished_paired", Unit: "count", Direction: "neutral", Source: srcNHS}, kindCount, dims, true},
+	{Metric{ID: "not_at_caseness", Version: 2, Title: "Not at caseness at first", Definition: "In finished_paired, first PHQ-9 < 10 and first anxiety score < the anxiety measure's cut-off (GAD-7 8, or the ADSM's configured cut-off).", Cohort: "finished_paired", Unit: "count", Direction: "neutral", Source: srcNHS}, kindCount, dims, true},
+	{Metric{ID: "recovered", Version: 2, Title: "Recovered", Definition: "In finished_paired, at caseness at first on either measure and below caseness at last on both, each by its own cut-off (PHQ-9 10; GAD-7 8 or the ADSM's configured cut-off).", Cohort: "finished_paired", Unit: "count", Direction: "up", Source: srcNHS}, kindCount, dims, true},
+	{Metric{ID: "recovery_rate", Version: 2, Title: "Recovery rate", Definition: "recovered ÷ (finished_paired − not_at_caseness), the anxiety measure being the ADSM where configured and paired, else GAD-7.", Cohort: "finished_paired at caseness at first", Unit: "proportion", Direction: "up", Standard: std(0.5), Source: srcNHS}, kindProportion, dims, true},
+	{Metric{ID: "reliable_improvement_rate", Version: 2, Title: "Reliable improvement rate", Definition: "Improved by at least the measure's reliable change (PHQ-9 6; GAD-7 4 or the ADSM's configured value) on at least one measure and reliably deteriorated on neither, ÷ finished_paired.", Cohort: "finished_paired", Unit: "proportion", Direction: "up", Source: srcNHS}, kindProportion, dims, true},
+	{Metric{ID: "reliable_deterioration_rate", Version: 2, Title: "Reliable deterioration rate", Definition: "Reliably deteriorated (by the measure's reliable change: PHQ-9 6; GAD-7 4 or the ADSM's configured value) on at least one measure and reliably improved on neither, ÷ finished_paired.", Cohort: "finished_paired", Unit: "proportion", Direction: "down", Source: srcNHS}, kindProportion, dims, true},
+	{Metric{ID: "reliable_recovery_rate", Version: 2, Title: "Reliable recovery rate", Definition: "Recovered and reliably improved, ÷ (finished_paired − not_at_caseness), the anxiety measure being the ADSM where configured and paired, else GAD-7.", Cohort: "finished_paired at caseness at first", Unit: "proportion", Direction: "up", Source: srcNHS}, kindProportion, dims, true},
+	{Metric{ID: "no_paired_scores", Version: 2, Title: "Finished without paired scores", Definition: "finished_treatment without paired scores on both PHQ-9 and the anxiety measure (the ADSM where configured and paired, else GAD-7): a data-quality figure, always shown.", Cohort: "finished_treatment", Unit: "count", Direction: "down", Source: srcMetrics}, kindCount, dims, true},
+	{Metric{ID: "adsm_use_rate", Version: 1, Title: "Problem-specific anxiety measure used", Definition: "Share of finished_paired referrals whose problem has an anxiety-disorder-specific measure (scales.ADSMFor: social anxiety SPIN, PTSD PCL-5 or IES-R, OCD OCI-R, panic PDSS, health anxiety HAI, agoraphobia MI) that have paired scores on it, whether or not its thresholds are configured.", Cohort: "finished_paired whose problem has an ADSM", Unit: "proportion", Direction: "up", Source: srcMetrics}, kindProportion, dims, true},
 }
 
 // Catalogue returns the metric definitions, in report order: talking

@@ -27,10 +27,15 @@ func (w *Warehouse) TalkingTherapies(ctx context.Context, p Period, service stri
 		res.Service = "all"
 	}
 	from, to := day(p.From), day(p.To)
+	mix, err := w.anxietyMix(ctx, from, to, service)
+	if err != nil {
+		return nil, err
+	}
+	anxNote := mix.note(w.cfg.Evaluation.Thresholds)
 	for _, c := range catalogue {
 		note := ""
 		if c.outcome {
-			note = gad7Note
+			note = anxNote
 		}
 		switch c.kind {
 		case kindRate:
@@ -69,6 +74,7 @@ func (w *Warehouse) TalkingTherapies(ctx context.Context, p Period, service stri
 		}
 	}
 	res.Metrics["access_rate_per_100k"] = w.accessRate(res.Metrics["entered_treatment"])
+	res.Tables = append(res.Tables, mix.table(w.cfg.Evaluation.Thresholds))
 
 	first := time.Date(p.To.Year(), p.To.Month()-23, 1, 0, 0, 0, 0, time.UTC)
 	for _, id := range seriesMetrics {

@@ -223,7 +223,11 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 	if !w.cfg.AsOf.IsZero() {
 		asOf = sqlString(w.cfg.AsOf.UTC().Format(time.RFC3339Nano)) + "::TIMESTAMPTZ"
 	}
-	r := strings.NewReplacer("{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone)
+	adsm, err := adsmTemplate(w.cfg.Evaluation) // configured ADSM thresholds, problem → measure (adsm.go)
+	if err != nil {
+		return err
+	}
+	r := strings.NewReplacer(append([]string{"{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone}, adsm...)...)
 	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql"} {
 		if _, err := w.db.ExecContext(ctx, r.Replace(mustSQL(name))); err != nil {
 			return fmt.Errorf("warehouse: %s: %w", name, err)

@@ -1,16 +1,28 @@
 -- Projections of current state, materialised once per Open.
 
 -- measure_thresholds: caseness cut-off (at caseness when score >= caseness)
--- and reliable change per measure. PHQ-9 and GAD-7 are confirmed (METRICS.md);
--- anxiety-disorder-specific measures are configuration in a later issue, so
--- GAD-7 is the anxiety measure for every referral for now.
+-- and reliable change per measure, all lower-is-better, with the source of
+-- the values. PHQ-9 and GAD-7 are built in and confirmed (METRICS.md); the
+-- anxiety-disorder-specific measures' rows are configuration
+-- (Evaluation.Thresholds, each with its source), appended by Open.
+-- A measure without a row here is not used: its referrals fall back to GAD-7.
 CREATE OR REPLACE TABLE measure_thresholds AS
-SELECT *
+SELECT
+    measure,
+    CAST(caseness AS DOUBLE) AS caseness,
+    CAST(reliable_change AS DOUBLE) AS reliable_change,
+    source
 FROM (
     VALUES
     ('phq9', 10, 6, 'NHS Digital, NHS Talking Therapies technical output specification'),
-    ('gad7', 8, 4, 'NHS Digital, NHS Talking Therapies technical output specification')
+    ('gad7', 8, 4, 'NHS Digital, NHS Talking Therapies technical output specification'){{configured_thresholds}}
 ) AS t (measure, caseness, reliable_change, source);
+
+-- adsm_problems: problem → its anxiety-disorder-specific measure(s) in order
+-- of preference, from scales.ADSMFor (Clark et al. 2018 Table 2; PTSD →
+-- PCL-5, then the IES-R of older guidance). A problem not listed has none.
+CREATE OR REPLACE TABLE adsm_problems AS
+{{adsm_problems}};
 
 -- referrals: one row per referral_id, from its first referral.received, its
 -- last referral.ended, its last allocation and its first contact.

@@ -11,7 +11,20 @@
 --   <measure>_first/_last/_paired: paired scores, at least two scores on
 --     different local dates between receipt and the end date (inclusive),
 --     first = earliest, last = latest (same-day ties by time, then event_id)
---   anx_*: the anxiety measure, GAD-7 for every referral for now
+--   adsm_measure: the problem's anxiety-disorder-specific measure
+--     (scales.ADSMFor via adsm_problems), NULL when the problem has none
+--   adsm_paired: paired scores on the ADSM (for PTSD, PCL-5 or IES-R),
+--     whether or not thresholds are configured for it (adsm_use_rate)
+--   anxiety_measure: the problem's ADSM (the first by preference) that has
+--     thresholds in measure_thresholds and paired scores; else GAD-7
+--   anxiety_measure_reason: adsm | gad7_fallback_no_thresholds (the
+--     problem has an ADSM but none of its candidates has thresholds) |
+--     gad7_fallback_no_paired_adsm (thresholds configured, no paired scores
+--     on a configured candidate) | gad7_not_applicable (no ADSM)
+--   anx_*: scores and thresholds of anxiety_measure (all measures are
+--     lower-is-better: at caseness when score >= caseness, improved when
+--     first - last >= reliable change); anx_threshold_source says where
+--     its thresholds come from
 --   finished: ended with >= 2 treatment sessions
 --   paired: paired on both the depression and the anxiety measure
 --   not_at_caseness, recovered, reliable_improvement,
@@ -74,6 +87,30 @@ pairs AS (
     GROUP BY referral_id, measure
 ),
 
+candidates AS (
+    SELECT
+        r.referral_id,
+        ap.measure,
+        ap.preference,
+        mt.measure IS NOT NULL AS configured,
+        coalesce(p.paired, FALSE) AS paired
+    FROM referrals AS r
+    INNER JOIN adsm_problems AS ap ON ap.problem = r.problem
+    LEFT JOIN measure_thresholds AS mt ON mt.measure = ap.measure
+    LEFT JOIN pairs AS p ON p.referral_id = r.referral_id AND p.measure = ap.measure
+),
+
+chosen AS (
+    SELECT
+        referral_id,
+        arg_min(measure, preference) AS adsm_measure,
+        bool_or(paired) AS adsm_paired,
+        bool_or(configured) AS adsm_configured,
+        arg_min(measure, preference) FILTER (WHERE configured AND paired) AS adsm_used
+    FROM candidates
+    GROUP BY referral_id
+),
+
 measured AS (
     SELECT
         r.*,
@@ -82,7 +119,15 @@ measured AS (
         t.first_treatment_date - r.received_date AS wait_days,
         c.worker_id,
         st.step,
-        'gad7' AS anxiety_measure,
+        ch.adsm_measure,
+        coalesce(ch.adsm_paired, FALSE) AS adsm_paired,
+        coalesce(ch.adsm_used, 'gad7') AS anxiety_measure,
+        CASE
+            WHEN ch.adsm_measure IS NULL THEN 'gad7_not_applicable'
+            WHEN ch.adsm_used IS NOT NULL THEN 'adsm'
+            WHEN NOT ch.adsm_configured THEN 'gad7_fallback_no_thresholds'
+            ELSE 'gad7_fallback_no_paired_adsm'
+        END AS anxiety_measure_reason,
         d.first_score AS phq9_first,
         d.last_score AS phq9_last,
         coalesce(d.paired, FALSE) AS phq9_paired,
@@ -92,15 +137,17 @@ measured AS (
         dt.caseness AS phq9_caseness,
         dt.reliable_change AS phq9_reliable_change,
         ax.caseness AS anx_caseness,
-        ax.reliable_change AS anx_reliable_change
+        ax.reliable_change AS anx_reliable_change,
+        ax.source AS anx_threshold_source
     FROM referrals AS r
     LEFT JOIN treatment AS t USING (referral_id)
     LEFT JOIN clinician AS c USING (referral_id)
     LEFT JOIN steps AS st USING (referral_id)
     LEFT JOIN pairs AS d ON d.referral_id = r.referral_id AND d.measure = 'phq9'
-    LEFT JOIN pairs AS a ON a.referral_id = r.referral_id AND a.measure = 'gad7'
+    LEFT JOIN chosen AS ch USING (referral_id)
+    LEFT JOIN pairs AS a ON a.referral_id = r.referral_id AND a.measure = coalesce(ch.adsm_used, 'gad7')
     LEFT JOIN measure_thresholds AS dt ON dt.measure = 'phq9'
-    LEFT JOIN measure_thresholds AS ax ON ax.measure = 'gad7'
+    LEFT JOIN measure_thresholds AS ax ON ax.measure = coalesce(ch.adsm_used, 'gad7')
 ),
 
 flagged AS (
