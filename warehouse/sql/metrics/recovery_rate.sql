@@ -1,7 +1,7 @@
--- recovery_rate (v1): recovered ÷ (finished_paired − not_at_caseness); national standard 50%.
+-- recovery_rate (v2): recovered ÷ (finished_paired − not_at_caseness); national standard 50%.
 -- Cohort finished_paired: finished_treatment (ended in the period with >= 2
 -- treatment sessions) with paired scores on PHQ-9 and the anxiety measure
--- (GAD-7 for every referral for now). PHQ-9 caseness >= 10, reliable change
+-- (the problem's ADSM when its thresholds are configured and it is paired, else GAD-7: episodes.anxiety_measure). PHQ-9 caseness >= 10, reliable change
 -- 6; GAD-7 caseness >= 8, reliable change 4 (measure_thresholds).
 WITH cohort AS (
     SELECT
