@@ -4,16 +4,20 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/evalpipe/evalpipe/demo"
 	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/ingest"
 	"github.com/evalpipe/evalpipe/lake"
 	"github.com/evalpipe/evalpipe/warehouse"
 )
@@ -181,6 +185,14 @@ func demoService(t *testing.T) (Inputs, []warehouse.Metric) {
 				lines.Write(append(out, '\n'))
 			}
 		}
+		// The talking-therapies sessions, with their clinicians, come as
+		// the CSV export: map it as ingest does, or no clinician has a pack.
+		csvLines, err := demoAppointments(filepath.Join(dir, "in"), ps)
+		if err != nil {
+			demoErr = err.Error()
+			return
+		}
+		lines.Write(csvLines)
 		root := filepath.Join(dir, "lake")
 		tb := &onceTB{TB: t}
 		writeLake(tb, root, lines.Bytes())
@@ -232,4 +244,82 @@ func smallService(t *testing.T) (Inputs, []warehouse.Metric) {
 	t.Cleanup(func() { w.Close() })
 	p, _ := warehouse.ParsePeriod("2024-04", "2024-06")
 	return inputsFor(t, w, p), w.Catalogue()
+}
+
+// demoAppointments turns the demo's appointments CSV export into decoded
+// session.recorded events (NDJSON), as ingest does through the shipped
+// mapping: value maps, wall-clock times in the mapping's zone, numbers and
+// booleans typed; the few bad rows the demo mixes in are left out. Each
+// row is recorded when it occurred, so the as-of date is fixed.
+func demoAppointments(dir string, ps *events.Pseudonymiser) ([]byte, error) {
+	m, err := ingest.ParseMapping("demo", demo.AppointmentsMapping)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(filepath.Join(dir, "iaptus-appointments.csv"))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		return nil, err
+	}
+	loc, err := time.LoadLocation(m.TimeZone)
+	if err != nil {
+		return nil, err
+	}
+	col := map[string]int{}
+	for i, h := range recs[0] {
+		col[h] = i
+	}
+	var out bytes.Buffer
+	for _, r := range recs[1:] {
+		env, data := map[string]any{"type": m.Type, "source": m.Source}, map[string]any{}
+		ok := true
+		for key, h := range m.Fields {
+			cell := r[col[h]]
+			if cell == "" {
+				continue
+			}
+			if vs, has := m.Values[key]; has {
+				if cell, ok = vs[cell]; !ok {
+					break
+				}
+			}
+			var v any = cell
+			if n, err := strconv.ParseFloat(cell, 64); err == nil && strings.HasPrefix(key, "data.") && key != "data.session_id" {
+				v = n
+			} else if cell == "true" || cell == "false" {
+				v = cell == "true"
+			}
+			if key == "occurred_at" {
+				ts, err := time.ParseInLocation(m.TimeFormat, cell, loc)
+				if err != nil {
+					ok = false
+					break
+				}
+				v = ts.Format(time.RFC3339)
+				env["recorded_at"] = v // as exported the same day: a fixed as-of, not the test's clock
+			}
+			if name, isData := strings.CutPrefix(key, "data."); isData {
+				data[name] = v
+			} else {
+				env[key] = v
+			}
+		}
+		if !ok {
+			continue
+		}
+		env["event_id"] = m.EventIDPrefix + env["event_id"].(string)
+		env["data"] = data
+		line, _ := json.Marshal(env)
+		ev, err := events.Decode(line, events.DecodeOptions{Pseudonymiser: ps})
+		if err != nil {
+			continue // one of the demo's deliberately bad rows
+		}
+		b, _ := json.Marshal(ev)
+		out.Write(append(b, '\n'))
+	}
+	return out.Bytes(), nil
 }
