@@ -154,20 +154,21 @@ func browser(t *testing.T, bin string) context.Context {
 	return tab
 }
 
-// TestBrowserKPIHTML loads the KPI report from file:// and checks what a
-// reader would: no console errors or exceptions, nothing fetched, the key
-// parts visible, every chart drawn with no label clipped or overlapping.
-func TestBrowserKPIHTML(t *testing.T) {
-	bin := needChromium(t)
-	htmlPath := writeSPCHTML(t)
-	u := fileURL(htmlPath)
-	tab := browser(t, bin)
+// pageWatch records what the browser says while a report loads: console
+// errors and warnings, exceptions, log entries, and every request.
+type pageWatch struct {
+	mu                 sync.Mutex
+	problems, requests []string
+}
 
-	var mu sync.Mutex
-	var problems, requests []string
+// watch starts listening on tab and enables the domains that report
+// problems and requests; call before navigating.
+func watch(t *testing.T, tab context.Context, bin string) *pageWatch {
+	t.Helper()
+	w := &pageWatch{}
 	listen := func(ev any) {
-		mu.Lock()
-		defer mu.Unlock()
+		w.mu.Lock()
+		defer w.mu.Unlock()
 		switch e := ev.(type) {
 		case *runtime.EventConsoleAPICalled:
 			switch e.Type {
@@ -176,16 +177,16 @@ func TestBrowserKPIHTML(t *testing.T) {
 				for _, a := range e.Args {
 					args = append(args, string(a.Value)+a.Description)
 				}
-				problems = append(problems, fmt.Sprintf("console.%s: %s", e.Type, strings.Join(args, " ")))
+				w.problems = append(w.problems, fmt.Sprintf("console.%s: %s", e.Type, strings.Join(args, " ")))
 			}
 		case *runtime.EventExceptionThrown:
-			problems = append(problems, "exception: "+(&chromedp.ExceptionError{ExceptionDetails: e.ExceptionDetails}).Error())
+			w.problems = append(w.problems, "exception: "+(&chromedp.ExceptionError{ExceptionDetails: e.ExceptionDetails}).Error())
 		case *cdplog.EventEntryAdded:
 			if e.Entry.Level == cdplog.EntryLevelError || e.Entry.Level == cdplog.EntryLevelWarning {
-				problems = append(problems, fmt.Sprintf("log %s (%s): %s %s", e.Entry.Level, e.Entry.Source, e.Entry.Text, e.Entry.URL))
+				w.problems = append(w.problems, fmt.Sprintf("log %s (%s): %s %s", e.Entry.Level, e.Entry.Source, e.Entry.Text, e.Entry.URL))
 			}
 		case *network.EventRequestWillBeSent:
-			requests = append(requests, e.Request.URL)
+			w.requests = append(w.requests, e.Request.URL)
 		}
 	}
 	if err := chromedp.Listen(tab, listen); err != nil {
@@ -200,31 +201,35 @@ func TestBrowserKPIHTML(t *testing.T) {
 			t.Fatalf("enable the %s domain: %v", name, err)
 		}
 	}
-	if err := chromedp.Do(tab,
-		chromedp.EmulateViewport(1280, 900),
-		chromedp.Navigate(u),
-		chromedp.WaitVisible(chromedp.CSS("#headline table")),
-	); err != nil {
-		t.Fatalf("load %s: %v", u, err)
-	}
-	png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	shot := artefact(t, "kpi-first-screen.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("first screen (1280x900): %s", shot)
-	// The first SPC chart too, where the Making Data Count drawing is.
-	if png, err := chromedp.Run(tab, chromedp.Screenshot(chromedp.CSS("#trends figure .chart"))); err != nil {
-		t.Errorf("screenshot of the first SPC chart: %v", err)
-	} else if err := os.WriteFile(artefact(t, "kpi-spc-chart.png"), png, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	return w
+}
 
-	// Key elements, visible (laid out, with a box, not display:none).
-	for _, sel := range []string{"#headline table", "#headline .badge svg", "#trends svg.chart", "#disclosure", "footer#provenance"} {
+// check fails t for every problem the browser reported and every request
+// but the page's own URL u.
+func (w *pageWatch) check(t *testing.T, u string) {
+	t.Helper()
+	// Give late events a moment, then: nothing but the file itself.
+	time.Sleep(200 * time.Millisecond)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, p := range w.problems {
+		t.Errorf("browser reported: %s", p)
+	}
+	if len(w.requests) == 0 {
+		t.Errorf("no request seen for %s: are network events being received?", u)
+	}
+	for _, r := range w.requests {
+		if r != u {
+			t.Errorf("network request for %s: the report must be self-contained", r)
+		}
+	}
+}
+
+// mustBeVisible fails t for each selector that matches nothing laid out
+// (with a box, not display:none) within a few seconds.
+func mustBeVisible(t *testing.T, tab context.Context, sels ...string) {
+	t.Helper()
+	for _, sel := range sels {
 		ctx, cancel := context.WithTimeout(tab, 5*time.Second)
 		err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS(sel)))
 		cancel()
@@ -232,42 +237,51 @@ func TestBrowserKPIHTML(t *testing.T) {
 			t.Errorf("%s is not visible: %v", sel, err)
 		}
 	}
+}
 
-	// Every chart has a box; no label outside its chart or on top of
-	// another label (rotated axis titles excepted: getBBox ignores the
-	// rotation).
-	type chartBox struct {
-		Title    string  `json:"title"`
-		W        float64 `json:"w"`
-		H        float64 `json:"h"`
-		Clipped  []string
-		Overlaps []string
-	}
-	const js = `[...document.querySelectorAll('svg.chart')].map(svg => {
-	  const r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
-	  const texts = [...svg.querySelectorAll('text')].filter(t => !t.hasAttribute('transform'))
-	    .map(t => ({s: t.textContent, b: t.getBBox()}));
-	  const clipped = texts.filter(t => t.b.x < -0.5 || t.b.y < -0.5 || t.b.x + t.b.width > vb.width + 0.5 || t.b.y + t.b.height > vb.height + 0.5).map(t => t.s);
-	  const overlaps = [];
-	  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
-	    const a = texts[i].b, b = texts[j].b;
-	    const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
-	    const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
-	    if (w > 1 && h > 2) overlaps.push(texts[i].s + ' / ' + texts[j].s);
-	  }
-	  return {title: svg.querySelector('title').textContent, w: r.width, h: r.height, Clipped: clipped, Overlaps: overlaps};
-	})`
-	charts, err := chromedp.Run(tab, chromedp.Evaluate[[]chartBox](js))
+// chartBox is how a chart was drawn: its size and its misplaced labels.
+type chartBox struct {
+	ID       string  `json:"id"`
+	Title    string  `json:"title"`
+	W        float64 `json:"w"`
+	H        float64 `json:"h"`
+	Clipped  []string
+	Overlaps []string
+}
+
+// chartsJS measures every chart: its box, and the labels outside its
+// viewBox or on top of another label (rotated axis titles excepted:
+// getBBox ignores the rotation).
+const chartsJS = `[...document.querySelectorAll('svg.chart')].map(svg => {
+  const r = svg.getBoundingClientRect(), vb = svg.viewBox.baseVal;
+  const texts = [...svg.querySelectorAll('text')].filter(t => !t.hasAttribute('transform'))
+    .map(t => ({s: t.textContent, b: t.getBBox()}));
+  const clipped = texts.filter(t => t.b.x < -0.5 || t.b.y < -0.5 || t.b.x + t.b.width > vb.width + 0.5 || t.b.y + t.b.height > vb.height + 0.5).map(t => t.s);
+  const overlaps = [];
+  for (let i = 0; i < texts.length; i++) for (let j = i + 1; j < texts.length; j++) {
+    const a = texts[i].b, b = texts[j].b;
+    const w = Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x);
+    const h = Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y);
+    if (w > 1 && h > 2) overlaps.push(texts[i].s + ' / ' + texts[j].s);
+  }
+  const title = svg.querySelector('title');
+  return {id: svg.id, title: title ? title.textContent : '', w: r.width, h: r.height, Clipped: clipped, Overlaps: overlaps};
+})`
+
+// checkCharts fails t for a chart with no visible size or a misplaced
+// label and returns the charts drawn.
+func checkCharts(t *testing.T, tab context.Context) []chartBox {
+	t.Helper()
+	charts, err := chromedp.Run(tab, chromedp.Evaluate[[]chartBox](chartsJS))
 	if err != nil {
 		t.Fatal(err)
-	}
-	// headline bars, 5 SPC series, referral sources.
-	if len(charts) != 7 {
-		t.Errorf("%d charts drawn, want 7", len(charts))
 	}
 	for _, c := range charts {
 		if c.W < 100 || c.H < 100 {
 			t.Errorf("chart %q is %.0fx%.0f px, want a visible size", c.Title, c.W, c.H)
+		}
+		if c.Title == "" {
+			t.Errorf("chart %q has no title", c.ID)
 		}
 		if len(c.Clipped) > 0 {
 			t.Errorf("chart %q: labels outside the chart: %q", c.Title, c.Clipped)
@@ -276,22 +290,54 @@ func TestBrowserKPIHTML(t *testing.T) {
 			t.Errorf("chart %q: overlapping labels: %q", c.Title, c.Overlaps)
 		}
 	}
+	return charts
+}
 
-	// Give late events a moment, then: nothing but the file itself.
-	time.Sleep(200 * time.Millisecond)
-	mu.Lock()
-	defer mu.Unlock()
-	for _, p := range problems {
-		t.Errorf("browser reported: %s", p)
+// screenshot keeps the first screen (1280x900) of tab as an artefact.
+func screenshot(t *testing.T, tab context.Context, name string) {
+	t.Helper()
+	png, err := chromedp.Run(tab, chromedp.CaptureScreenshot())
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
 	}
-	if len(requests) == 0 {
-		t.Errorf("no request seen for %s: are network events being received?", u)
+	shot := artefact(t, name)
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
 	}
-	for _, r := range requests {
-		if r != u {
-			t.Errorf("network request for %s: the report must be self-contained", r)
-		}
+	t.Logf("first screen (1280x900): %s", shot)
+}
+
+// TestBrowserKPIHTML loads the KPI report from file:// and checks what a
+// reader would: no console errors or exceptions, nothing fetched, the key
+// parts visible, every chart drawn with no label clipped or overlapping.
+func TestBrowserKPIHTML(t *testing.T) {
+	bin := needChromium(t)
+	htmlPath := writeSPCHTML(t)
+	u := fileURL(htmlPath)
+	tab := browser(t, bin)
+	w := watch(t, tab, bin)
+	if err := chromedp.Do(tab,
+		chromedp.EmulateViewport(1280, 900),
+		chromedp.Navigate(u),
+		chromedp.WaitVisible(chromedp.CSS("#headline table")),
+	); err != nil {
+		t.Fatalf("load %s: %v", u, err)
 	}
+	screenshot(t, tab, "kpi-first-screen.png")
+	// The first SPC chart too, where the Making Data Count drawing is.
+	if png, err := chromedp.Run(tab, chromedp.Screenshot(chromedp.CSS("#trends figure .chart"))); err != nil {
+		t.Errorf("screenshot of the first SPC chart: %v", err)
+	} else if err := os.WriteFile(artefact(t, "kpi-spc-chart.png"), png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	mustBeVisible(t, tab, "#headline table", "#headline .badge svg", "#trends svg.chart", "#disclosure", "footer#provenance")
+
+	// headline bars, 5 SPC series, referral sources.
+	if charts := checkCharts(t, tab); len(charts) != 7 {
+		t.Errorf("%d charts drawn, want 7", len(charts))
+	}
+	w.check(t, u)
 }
 
 // TestBrowserKPIPDF prints the report with PDF and reads it back with

@@ -33,7 +33,7 @@ func buildConsultation(in Inputs, cat []warehouse.Metric, p Policy) (*document, 
 	}
 	d := newDocument(ReportConsultation, title, mergeResults(in.Pack, audit), cat, p)
 	d.Internal = true
-	d.Banner = "Internal use: not for publication. Prepared for a reflective recovery consultation with the clinician; it lists referrals by pseudonym and must not leave the service."
+	d.Banner = "Prepared for a reflective recovery consultation with the clinician; it lists referrals by pseudonym and must not leave the service."
 	d.Subtitle = "What the clinician's consultation is prepared from, beside the service's figures, and the audit of recovery before and after each clinician's consultation."
 
 	rates := docSection{ID: "rates", Title: "The clinician beside the service"}

@@ -28,9 +28,12 @@ func buildCrisis(in Inputs, cat []warehouse.Metric, p Policy) (*document, error)
 	sv, hasSaving := d.metric("crisis_savings_gbp")
 
 	d.Summary = append(d.Summary, "People in the before-and-after cohort: "+countText(d.pub.Metrics["crisis_pre_post"])+".")
-	if noCosts || !hasSaving {
+	switch {
+	case noCosts:
 		d.Summary = append(d.Summary, "No savings figure: no unit costs are configured, so no saving can be priced.")
-	} else {
+	case !hasSaving:
+		d.Summary = append(d.Summary, "No savings figure can be published for this period: the before-and-after cohort is too small (fewer than 5) or the saving could not be estimated.")
+	default:
 		d.Summary = append(d.Summary, "Estimated saving: "+d.show("crisis_savings_gbp")+"; return per £1 spent: "+d.show("return_per_pound")+".")
 	}
 	d.Summary = append(d.Summary, "Experience good or excellent: "+d.show("crisis_experience_good_pct")+".")
@@ -62,7 +65,15 @@ func buildCrisis(in Inputs, cat []warehouse.Metric, p Policy) (*document, error)
 				tbl.Rows = append(tbl.Rows, []string{labelOf(r.Label) + ", " + w, bd.Text})
 			}
 		}
-		if len(data) > 0 {
+		drawn := false
+		for _, bd := range data {
+			drawn = drawn || bd.Value != nil
+		}
+		if len(data) > 0 && !drawn {
+			// A chart of nothing but "suppressed" reads as a broken chart.
+			pp.Paragraphs = append(pp.Paragraphs, "No chart is drawn: every count before and after is suppressed (fewer than 5) in this period; the table shows what can be published.")
+		}
+		if drawn {
 			pp.Bars = append(pp.Bars, newBarChart(nextID(), "Crisis contacts before and after the first peer contact",
 				"Horizontal bars: contacts of each kind in the window before and the window after; kinds nobody had are left out.",
 				"Contacts (number)", niceMax(top), data, formatCount, tbl))

@@ -60,8 +60,7 @@ func buildInterim(in Inputs, cat []warehouse.Metric, p Policy) (*document, error
 		fmt.Sprintf("%s referrals to %s were received between %s and %s; %s reached an onward plan (such as a personal health budget).",
 			capital(referred), labelOf(prog), methodDate(d.pub.Period.From), methodDate(d.pub.Period.To), cellCount(funnel, "onward plan", "count")),
 		"First contact within 3 weeks: "+d.show("first_contact_3wk_pct")+".",
-		"Mean change in wellbeing (WEMWBS, 14-70) from baseline to follow-up: "+d.show("wemwbs_change")+
-			"; "+d.show("wemwbs_meaningful_improvement_pct")+" improved by 3 points or more.",
+		"Mean change in wellbeing (WEMWBS, 14-70) from baseline to follow-up: "+d.show("wemwbs_change")+"; "+improved(d)+".",
 	)
 	if tf := d.firstTable("theme_frequency", "Themes: pieces"); tf != nil && len(tf.Rows) > 0 {
 		d.Summary = append(d.Summary, "The most frequent theme in coded feedback was “"+labelOf(tf.Rows[0].Label)+"”.")
@@ -72,13 +71,10 @@ func buildInterim(in Inputs, cat []warehouse.Metric, p Policy) (*document, error
 	meth.Paragraphs = append(meth.Paragraphs,
 		fmt.Sprintf("Cohort: referrals to the %s programme received from %s to %s (service: %s), followed up to the data's as-of date, %s. Every figure is computed by the evaluation pipeline from the event log; events recorded after the as-of date are not seen, so the report is reproducible.",
 			labelOf(prog), methodDate(d.pub.Period.From), methodDate(d.pub.Period.To), d.Service, d.Prov.AsOf),
-		"Data: "+d.Prov.LakeFiles+" lake files (fingerprint "+d.Prov.Lake+"). The sources and services present are tabled below.")
-	if in.Casework != nil {
-		for _, id := range []string{"data_sources"} {
-			if t := d.firstTable(id, ""); t != nil {
-				meth.Tables = append(meth.Tables, d.docTableOf(t, nil))
-			}
-		}
+		"Data: "+d.Prov.LakeFiles+" lake files (fingerprint "+d.Prov.Lake+").")
+	if t := d.firstTable("data_sources", ""); in.Casework != nil && t != nil {
+		meth.Paragraphs[len(meth.Paragraphs)-1] += " The sources and services present are tabled below."
+		meth.Tables = append(meth.Tables, d.docTableOf(t, nil))
 	}
 	if wb != nil {
 		var parts []string
@@ -89,7 +85,7 @@ func buildInterim(in Inputs, cat []warehouse.Metric, p Policy) (*document, error
 			}
 		}
 		meth.Paragraphs = append(meth.Paragraphs,
-			"Measures (baseline and follow-up; per person the earliest baseline and the latest follow-up after it): "+strings.Join(parts, "; ")+
+			"Measures, among the referrals that ended in the period (baseline and follow-up; per person the earliest baseline and the latest follow-up after it): "+strings.Join(parts, "; ")+
 				". Changes are paired means with a paired t 95% interval and Cohen's d_z; proportions have Wilson 95% intervals.")
 	}
 	meth.Paragraphs = append(meth.Paragraphs,
@@ -212,6 +208,18 @@ func qualitativeSection(d *document, nextID func() string, label func(string) st
 		}
 	}
 	return s
+}
+
+// improved is the summary's clause on WEMWBS meaningful improvement, worded
+// so that a suppressed or missing share still reads as a sentence.
+func improved(d *document) string {
+	if _, ok := d.metric("wemwbs_meaningful_improvement_pct"); ok {
+		return d.show("wemwbs_meaningful_improvement_pct") + " improved by 3 points or more"
+	}
+	if v, has := d.pub.Metrics["wemwbs_meaningful_improvement_pct"]; has && v.Suppressed {
+		return "the share who improved by 3 points or more is not shown (fewer than 5 people)"
+	}
+	return "the share who improved by 3 points or more is not available"
 }
 
 func capital(s string) string {
