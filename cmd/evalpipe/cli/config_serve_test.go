@@ -47,7 +47,7 @@ func TestConfigServe(t *testing.T) {
 		{"serve: {poll: {every: 5s}}", "serve.poll.every is set without serve.poll.url"},
 		{"serve: {memory_limit: lots}", `serve.memory_limit = "lots": want a size such as 512MB`},
 		{"serve: {idle_flush: -1s}", "serve.idle_flush = -1s"},
-		{"serve: {schedules: [{report: interim, cron: '@monthly'}]}", `serve.schedules[0].report = "interim": not a report that can be scheduled; available: kpi`},
+		{"serve: {schedules: [{report: consultation, cron: '@monthly'}]}", `serve.schedules[0].report = "consultation": not a report that can be scheduled; available: crisis-savings, interim, kpi, peer-impact, you-said-we-did`},
 		{"serve: {schedules: [{report: kpi}]}", "serve.schedules[0]: give cron"},
 		{"serve: {schedules: [{report: kpi, cron: '@monthly'}, {report: kpi, on: 2025-02-30}]}", `serve.schedules[1].on = "2025-02-30"`},
 		{"serve: {schedules: [{report: kpi, cron: '@monthly', period: last_week}]}", `serve.schedules[0].period = "last_week"`},
