@@ -46,6 +46,10 @@ type Inputs struct {
 	ProgrammeName string
 	// Worker is the clinician of the consultation pack.
 	Worker string
+	// StaffNames are redacted from quotes by the NHS policy (see Redact):
+	// the service's staff, from the config's staff_names. Default none;
+	// titled names such as "Dr Smith" are redacted regardless.
+	StaffNames []string
 }
 
 // ErrRecordLevel is returned when record-level rows are asked for under a
@@ -102,7 +106,7 @@ func Report(name string, in Inputs, cat []warehouse.Metric, opt Options, w io.Wr
 	if format == "" {
 		format = opt.Format
 	}
-	p, err := PolicyByName(opt.Disclosure)
+	p, err := policyFor(opt.Disclosure, in.StaffNames)
 	if err != nil {
 		return err
 	}
@@ -122,7 +126,7 @@ func Report(name string, in Inputs, cat []warehouse.Metric, opt Options, w io.Wr
 // -metrics.csv, -tables.csv and .pdf (skipped with a warning without
 // Chromium).
 func WriteReport(ctx context.Context, name string, in Inputs, cat []warehouse.Metric, disclosure, outDir, file string) (Written, error) {
-	p, err := PolicyByName(disclosure)
+	p, err := policyFor(disclosure, in.StaffNames)
 	if err != nil {
 		return Written{}, err
 	}
@@ -141,4 +145,12 @@ func need(name string, r *warehouse.Result, what string) error {
 		return fmt.Errorf("reports: %s: no %s result: %w", name, what, errors.New("missing input"))
 	}
 	return nil
+}
+
+// policyFor is PolicyByName with the staff names the NHS policy redacts.
+func policyFor(name string, staff []string) (Policy, error) {
+	if (name == "" || name == PolicyNHS) && len(staff) > 0 {
+		return NHSPolicyWith(NHSOptions{StaffNames: staff})
+	}
+	return PolicyByName(name)
 }

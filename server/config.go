@@ -54,6 +54,8 @@ type Config struct {
 	MaxQueryBytes int64
 	// Disclosure is the policy of /api/metrics and the reports. Default nhs.
 	Disclosure string
+	// StaffNames are redacted from the quotes of scheduled reports. Default none.
+	StaffNames []string
 
 	// Ingest configures every source. Required.
 	Ingest ingest.Config

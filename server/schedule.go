@@ -83,6 +83,7 @@ func evaluationWriter(name string) reportWriter {
 		if err != nil {
 			return nil, err
 		}
+		in.StaffNames = s.cfg.StaffNames
 		w, err := reports.WriteReport(ctx, name, in, snap.w.Catalogue(), s.cfg.Disclosure, dir, name)
 		return w.Paths, err
 	}

@@ -302,7 +302,7 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 				return err
 			}
 			if name != reports.ReportKPI {
-				in, err := evalInputs(ctx, w, name, res.Period, *service, *programme, *worker)
+				in, err := evalInputs(ctx, w, name, res.Period, *service, *programme, *worker, cfg.StaffNames)
 				if err != nil {
 					return err
 				}

@@ -31,6 +31,10 @@ type Config struct {
 	PseudonymKeyFile string `yaml:"pseudonym_key_file"`
 	// Disclosure is the default disclosure policy of reports: nhs | none. Default nhs.
 	Disclosure string `yaml:"disclosure"`
+	// StaffNames are the service's staff, redacted from published quotes
+	// (with NHS numbers, phone numbers, e-mails, postcodes and dates, which
+	// are always redacted). Default none.
+	StaffNames []string `yaml:"staff_names"`
 	// Evaluation holds the facts the programme, crisis and qualitative
 	// metrics need: population shares, unit costs with their sources,
 	// anxiety-measure thresholds, the crisis launch date. Default: none, and
@@ -74,7 +78,7 @@ func LoadConfig(path string) (*Config, error) {
 func explainYAML(err error) string {
 	msg := err.Error()
 	if strings.Contains(msg, "not found in type") {
-		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, evaluation, transform, serve (see README, Configuration)"
+		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, staff_names, evaluation, transform, serve (see README, Configuration)"
 	}
 	return msg
 }

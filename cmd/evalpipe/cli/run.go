@@ -116,7 +116,7 @@ func (e *env) run(ctx context.Context, inputs []string, from, to, out string, st
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
-	more, notes, err := writeEvaluations(ctx, w, res.Period, s.cfg.Disclosure, out)
+	more, notes, err := writeEvaluations(ctx, w, res.Period, s.cfg.Disclosure, s.cfg.StaffNames, out)
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
@@ -174,7 +174,7 @@ func writeJSONFile(path string, v any) error {
 // (none, with a note, when nobody had one). Packs are internal: they are
 // written under policy none only if the run's policy is none, otherwise
 // under the run's policy, which withholds their record rows.
-func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.Period, disclosure, out string) ([]string, []string, error) {
+func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.Period, disclosure string, staff []string, out string) ([]string, []string, error) {
 	var files, notes []string
 	cat := w.Catalogue()
 	write := func(name, file string, in reports.Inputs) error {
@@ -184,7 +184,7 @@ func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.P
 		return err
 	}
 	for _, name := range []string{reports.ReportInterim, reports.ReportPeerImpact, reports.ReportCrisis, reports.ReportPoster} {
-		in, err := evalInputs(ctx, w, name, p, "", "peer_coaching", "")
+		in, err := evalInputs(ctx, w, name, p, "", "peer_coaching", "", staff)
 		if err != nil {
 			return files, notes, err
 		}
@@ -200,7 +200,7 @@ func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.P
 		notes = append(notes, "no consultation pack written: no clinician had a consultation.held in the period")
 	}
 	for _, wk := range workers {
-		in, err := evalInputs(ctx, w, reports.ReportConsultation, p, "", "", wk)
+		in, err := evalInputs(ctx, w, reports.ReportConsultation, p, "", "", wk, staff)
 		if err != nil {
 			return files, notes, err
 		}

@@ -169,7 +169,7 @@ See README, Serving.`,
 				Data: e.data, Listen: *listen, Inbox: *inbox, InboxEvery: *inboxEvery,
 				PollURL: *pollURL, PollEvery: *pollEvery, ReportSchedule: sched, Schedules: schedules,
 				RefreshEvery: *refreshEvery, QueryTimeout: *queryTimeout, MemoryLimit: *memLimit,
-				Disclosure: s.cfg.Disclosure, Ingest: ic, Transform: tc,
+				Disclosure: s.cfg.Disclosure, StaffNames: s.cfg.StaffNames, Ingest: ic, Transform: tc,
 				Warehouse: warehouse.Config{Lake: lake, TimeZone: s.cfg.TimeZone, Population: s.cfg.Population, Version: Version},
 				Logger:    e.log, Stdout: e.stdout,
 			})
