@@ -26,6 +26,7 @@ import (
 	"github.com/evalpipe/evalpipe/kafkaconf"
 	"github.com/evalpipe/evalpipe/lake"
 	"github.com/evalpipe/evalpipe/transform"
+	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
 
@@ -101,6 +102,12 @@ func TestScaleOut(t *testing.T) {
 				MaxFileRows: 300, IdleFlush: 500 * time.Millisecond, Logger: quiet()})
 		})
 	}
+
+	// Produce only once the group is stable with all three members holding
+	// partitions: otherwise the first to join can drain every partition
+	// before the others are assigned any, and the test proves nothing about
+	// sharing.
+	waitForGroup(t, k, addrs, "evalpipe-transform", 3)
 
 	input := filepath.Join(dir, "input")
 	if _, err := demo.Generate(ctx, demo.Config{Referrals: 150, Seed: 1, Start: day0, Months: 12}, input); err != nil {
@@ -197,4 +204,38 @@ func testCA(t *testing.T, dir string) (string, *tls.Config) {
 	}
 	return caFile, &tls.Config{MinVersion: tls.VersionTLS12,
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+}
+
+// waitForGroup waits until the consumer group is Stable with n members that
+// each hold at least one partition, asking the broker (DescribeGroups) over
+// the same TLS and SASL settings as the stages.
+func waitForGroup(t *testing.T, k *kafkaconf.Config, addrs []string, group string, n int) {
+	t.Helper()
+	tr, err := k.Transport()
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := &kafka.Client{Addr: kafka.TCP(addrs...), Transport: tr, Timeout: 10 * time.Second}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		res, err := client.DescribeGroups(context.Background(), &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
+		if err == nil && len(res.Groups) == 1 && res.Groups[0].GroupState == "Stable" && len(res.Groups[0].Members) == n {
+			holding := 0
+			for _, m := range res.Groups[0].Members {
+				for _, topic := range m.MemberAssignments.Topics {
+					if len(topic.Partitions) > 0 {
+						holding++
+						break
+					}
+				}
+			}
+			if holding == n {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("consumer group %s not stable with %d members holding partitions after 90s (last: %+v, %v)", group, n, res, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
