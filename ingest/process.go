@@ -136,15 +136,22 @@ func (p *processor) deadCSV(rec record, cells, idents []string, cause error) out
 }
 
 func (p *processor) dead(rec record, raw string, idents []string, eventID, typ string, cause error) outcome {
+	for i := range idents {
+		idents[i] = strings.ToValidUTF8(idents[i], "")
+	}
 	sc := newScrubber(idents)
+	// Every text field is made valid UTF-8 before it is scrubbed: JSON
+	// encoding would otherwise drop invalid bytes afterwards and join digits
+	// around them into an NHS-number-shaped run (found by FuzzCSVRow).
+	clean := func(s string) string { return redactText(sc.apply(strings.ToValidUTF8(s, ""))) }
 	dl := events.DeadLetterMessage{
-		EventID:    clipString(sc.apply(eventID), 128),
-		Type:       clipString(sc.apply(typ), 128),
-		Reason:     sc.apply(cause.Error()),
+		EventID:    clipString(clean(eventID), 128),
+		Type:       clipString(clean(typ), 128),
+		Reason:     clean(cause.Error()),
 		Code:       events.ReasonCode(cause),
 		Origin:     p.origin,
 		Line:       rec.line,
-		Raw:        clipRaw(sc.apply(raw)),
+		Raw:        clipRaw(clean(raw)),
 		RecordedAt: p.now().UTC().Truncate(time.Microsecond),
 	}
 	value, err := json.Marshal(dl)
