@@ -3,25 +3,20 @@ package ingest
 import (
 	"bytes"
 	"encoding/json"
-	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/evalpipe/evalpipe/events"
 )
 
 // maxRawBytes clips the raw input kept in a dead letter, so that one
 // pathological line cannot exceed the broker's message size.
 const maxRawBytes = 64 << 10
 
-const redacted = "[redacted]"
+const redacted = events.Redacted
 
-var (
-	// nhsShaped is ten digits, optionally grouped by single spaces or
-	// hyphens as NHS numbers are written (943 476 5919).
-	nhsShaped = regexp.MustCompile(`\d(?:[ -]?\d){9}`)
-	// dateShaped is anything written like a date: 1990-01-31, 31/01/1990,
-	// 31.1.90, 1990/01/31.
-	dateShaped = regexp.MustCompile(`\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}`)
-)
+// nhsShaped is the contract's NHS-number shape.
+var nhsShaped = events.NHSShaped
 
 // redactJSONLine removes direct identifiers from a line that is a JSON
 // object: it deletes nhs_number, local_id and date_of_birth, and returns the
@@ -61,10 +56,7 @@ func redactJSONLine(line []byte) (raw string, idents []string, eventID, typ stri
 
 // redactText replaces whatever is shaped like an NHS number or a date: for
 // input that is not JSON, where identifiers cannot be found by name.
-func redactText(s string) string {
-	s = nhsShaped.ReplaceAllLiteralString(s, redacted)
-	return dateShaped.ReplaceAllLiteralString(s, redacted)
-}
+func redactText(s string) string { return events.RedactIdentifierShapes(s) }
 
 // scrubber removes known identifier values (those a line carried under
 // nhs_number, local_id, date_of_birth or their CSV columns) wherever else

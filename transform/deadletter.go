@@ -59,7 +59,8 @@ func scrub(value []byte) (string, envelopeHead) {
 	var head envelopeHead
 	var obj map[string]json.RawMessage
 	if json.Unmarshal(value, &obj) != nil || obj == nil {
-		return string(value), head
+		// Not JSON, so identifiers cannot be found by name: redact by shape.
+		return events.RedactIdentifierShapes(string(value)), head
 	}
 	// Best effort: a wrongly typed event_id or type is simply not kept.
 	if r, ok := obj["event_id"]; ok {

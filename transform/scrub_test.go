@@ -12,7 +12,7 @@ func TestScrub(t *testing.T) {
 		{"top level", `{"event_id":"e1","nhs_number":"9434765919","local_id":"L1","date_of_birth":"1990-01-01","x":1}`, `{"event_id":"e1","x":1}`},
 		{"nested", `{"data":{"nhs_number":"9434765919","a":{"local_id":"L"}}}`, `{"data":{"a":{}}}`},
 		{"in an array", `{"people":[{"date_of_birth":"1990-01-01","n":1}]}`, `{"people":[{"n":1}]}`},
-		{"not json", "\x00 9434765919", "\x00 9434765919"},
+		{"not json: redacted by shape", "\x00 9434765919 born 31/01/1990", "\x00 [redacted] born [redacted]"},
 		{"array", `[{"nhs_number":"1"}]`, `[{"nhs_number":"1"}]`},
 	}
 	for _, tt := range tests {
