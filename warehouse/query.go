@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ErrNotReadOnly is wrapped by Query's error for anything but a single
@@ -73,6 +74,12 @@ func (w *Warehouse) Query(ctx context.Context, q string) (cols []string, rows []
 // sees the text: more than one statement, or a first keyword other than
 // SELECT/WITH. It returns the query without its trailing semicolon.
 func checkReadOnly(q string) (string, error) {
+	// Token positions are byte offsets into q: invalid UTF-8 would shift
+	// them (each bad byte becomes a 3-byte U+FFFD rune) and SQL text must be
+	// UTF-8 anyway (found by FuzzCheckReadOnly).
+	if !utf8.ValidString(q) {
+		return "", fmt.Errorf("query: the SQL is not valid UTF-8 text: %w", ErrNotReadOnly)
+	}
 	toks := tokens(q)
 	if len(toks) == 0 {
 		return "", fmt.Errorf("query: empty: %w", ErrNotReadOnly)
