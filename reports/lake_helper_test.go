@@ -18,66 +18,12 @@ import (
 	"github.com/evalpipe/evalpipe/demo"
 	"github.com/evalpipe/evalpipe/events"
 	"github.com/evalpipe/evalpipe/ingest"
-	"github.com/evalpipe/evalpipe/lake"
+	"github.com/evalpipe/evalpipe/lake/laketest"
 	"github.com/evalpipe/evalpipe/warehouse"
 )
 
-// writeLake decodes NDJSON events as transform would and writes them to a
-// lake under root, as the warehouse tests' helper of the same name does
-// (one file per family and recorded UTC date, offsets in file order).
-func writeLake(t testing.TB, root string, ndjson []byte) {
-	t.Helper()
-	type key struct {
-		fam  events.Family
-		date string
-	}
-	rows := map[key][]*events.Event{}
-	var keys []key
-	sc := bufio.NewScanner(bytes.NewReader(ndjson))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for n := 1; sc.Scan(); n++ {
-		if len(bytes.TrimSpace(sc.Bytes())) == 0 {
-			continue
-		}
-		ev, err := events.Decode(sc.Bytes(), events.DecodeOptions{})
-		if err != nil {
-			t.Fatalf("line %d: %v", n, err)
-		}
-		k := key{ev.Family(), ev.RecordedAt.UTC().Format(time.DateOnly)}
-		if rows[k] == nil {
-			keys = append(keys, k)
-		}
-		rows[k] = append(rows[k], &ev)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].fam != keys[j].fam {
-			return keys[i].fam < keys[j].fam
-		}
-		return keys[i].date < keys[j].date
-	})
-	next := map[events.Family]int64{}
-	for _, k := range keys {
-		d, _ := time.Parse(time.DateOnly, k.date)
-		start := next[k.fam]
-		w, err := lake.Create(root, k.fam, d, "evalpipe."+string(k.fam), 0, start, lake.Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		for i, ev := range rows[k] {
-			row, err := ev.Row(0, start+int64(i))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := w.Write(row); err != nil {
-				t.Fatal(err)
-			}
-		}
-		next[k.fam] = start + int64(len(rows[k]))
-		if err := w.Commit(next[k.fam] - 1); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
+// writeLake writes NDJSON events to a lake under root (see laketest).
+func writeLake(t testing.TB, root string, ndjson []byte) { laketest.WriteNDJSON(t, root, ndjson) }
 
 // evalConfig is the evaluation settings of the test warehouses.
 func evalConfig(launch time.Time) warehouse.Evaluation {
