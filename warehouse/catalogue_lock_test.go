@@ -13,8 +13,8 @@ import (
 	"testing"
 )
 
-// metricFingerprint hashes what a metric means: its catalogue text and
-// every SQL file named after it.
+// metricFingerprint hashes what a metric means: its catalogue text, every
+// SQL file named after it, and the shared cohort views it selects from.
 func metricFingerprint(t *testing.T, m Metric) string {
 	t.Helper()
 	h := sha256.New()
@@ -30,6 +30,14 @@ func metricFingerprint(t *testing.T, m Metric) string {
 		return nil
 	})
 	sort.Strings(files)
+	// A metric that selects from a shared cohort view depends on its
+	// definition too (sql/05_cohorts.sql).
+	for _, f := range files {
+		if b, err := os.ReadFile(f); err == nil && bytes.Contains(b, []byte("cohort_finished_")) {
+			files = append(files, filepath.Join("sql", "05_cohorts.sql"))
+			break
+		}
+	}
 	for _, f := range files {
 		b, err := os.ReadFile(f)
 		if err != nil {

@@ -37,6 +37,10 @@ func TestNHSWorkedExamples(t *testing.T) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatal(err)
 		}
+		// The metric files select from the shared cohort views over episodes.
+		if _, err := db.Exec(mustSQL("sql/05_cohorts.sql")); err != nil {
+			t.Fatal(err)
+		}
 	}
 	get := func(id string) Value {
 		rows, err := w.metric(ctx, id, "", "2024-05-01", "2024-05-31", "")

@@ -228,7 +228,7 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 		return err
 	}
 	r := strings.NewReplacer(append([]string{"{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone}, adsm...)...)
-	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql"} {
+	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql", "sql/05_cohorts.sql"} {
 		if _, err := w.db.ExecContext(ctx, r.Replace(mustSQL(name))); err != nil {
 			return fmt.Errorf("warehouse: %s: %w", name, err)
 		}

@@ -7,11 +7,9 @@
 -- treatment sessions) with paired scores on PHQ-9 and the anxiety measure
 -- used (episodes.anxiety_measure).
 WITH cohort AS (
-    SELECT
-        *,
-        ended_date AS cohort_date
-    FROM episodes
-    WHERE programme = 'talking_therapies' AND finished AND paired AND adsm_measure IS NOT NULL
+    SELECT *
+    FROM cohort_finished_paired
+    WHERE adsm_measure IS NOT NULL
 )
 
 SELECT

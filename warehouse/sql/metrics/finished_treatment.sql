@@ -1,11 +1,8 @@
 -- finished_treatment (v1): referrals ended in the period with >= 2 treatment
 -- sessions (NHS definition, "finished a course of treatment").
 WITH cohort AS (
-    SELECT
-        *,
-        ended_date AS cohort_date
-    FROM episodes
-    WHERE programme = 'talking_therapies' AND finished
+    SELECT *
+    FROM cohort_finished_treatment
 )
 
 SELECT

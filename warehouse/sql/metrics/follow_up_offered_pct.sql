@@ -1,11 +1,8 @@
 -- follow_up_offered_pct (v1): % of finished_treatment with
 -- follow_up_offered; an ending that does not say counts as not offered.
 WITH cohort AS (
-    SELECT
-        *,
-        ended_date AS cohort_date
-    FROM episodes
-    WHERE programme = 'talking_therapies' AND finished
+    SELECT *
+    FROM cohort_finished_treatment
 )
 
 SELECT

@@ -1,11 +1,8 @@
 -- mean_treatment_sessions (v1): mean treatment sessions of finished_treatment.
 -- num = total treatment sessions, den = referrals; value = num ÷ den.
 WITH cohort AS (
-    SELECT
-        *,
-        ended_date AS cohort_date
-    FROM episodes
-    WHERE programme = 'talking_therapies' AND finished
+    SELECT *
+    FROM cohort_finished_treatment
 )
 
 SELECT

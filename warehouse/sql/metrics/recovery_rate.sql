@@ -4,11 +4,9 @@
 -- (the problem's ADSM when its thresholds are configured and it is paired, else GAD-7: episodes.anxiety_measure). PHQ-9 caseness >= 10, reliable change
 -- 6; GAD-7 caseness >= 8, reliable change 4 (measure_thresholds).
 WITH cohort AS (
-    SELECT
-        *,
-        ended_date AS cohort_date
-    FROM episodes
-    WHERE programme = 'talking_therapies' AND finished AND paired AND NOT not_at_caseness
+    SELECT *
+    FROM cohort_finished_paired
+    WHERE NOT not_at_caseness
 )
 
 SELECT

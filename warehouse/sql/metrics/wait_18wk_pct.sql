@@ -2,11 +2,8 @@
 -- is <= 126 days (18 weeks; national standard 95%).
 -- Wait = date(first treatment) - date(referral received), local dates.
 WITH cohort AS (
-    SELECT
-        *,
-        ended_date AS cohort_date
-    FROM episodes
-    WHERE programme = 'talking_therapies' AND finished
+    SELECT *
+    FROM cohort_finished_treatment
 )
 
 SELECT

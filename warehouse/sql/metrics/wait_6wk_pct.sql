@@ -2,11 +2,8 @@
 -- is <= 42 days (6 weeks; national standard 75%).
 -- Wait = date(first treatment) - date(referral received), local dates.
 WITH cohort AS (
-    SELECT
-        *,
-        ended_date AS cohort_date
-    FROM episodes
-    WHERE programme = 'talking_therapies' AND finished
+    SELECT *
+    FROM cohort_finished_treatment
 )
 
 SELECT
