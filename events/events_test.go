@@ -247,6 +247,9 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal: %v", err)
 		}
+		if fast, err := AppendJSON(nil, &ev); err != nil || !bytes.Equal(fast, b) {
+			t.Fatalf("AppendJSON of %s:\n%s (%v)\njson.Marshal:\n%s", line, fast, err, b)
+		}
 		if _, err := Decode(b, DecodeOptions{}); err != nil {
 			t.Fatalf("canonical form of %s does not decode: %v", line, err)
 		}

@@ -1,0 +1,167 @@
+package events
+
+import (
+	"encoding/json"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// AppendJSON appends the canonical JSON of ev, byte for byte what
+// json.Marshal(ev) writes, and returns the extended buffer. Ingest encodes
+// every event it produces; json.Marshal spent a fifth of ingest's time in
+// reflection and in sorting Data's keys, and its garbage fed the collector.
+//
+// The common shapes (ASCII strings needing no escape, int64, finite float64,
+// bool, the list kinds) are written here; anything else (escapes, non-ASCII
+// text, unknown fields kept as json.RawMessage) is handed to json.Marshal,
+// so the output never differs. TestAppendJSONMatchesMarshal and
+// FuzzAppendJSON hold it to that.
+func AppendJSON(dst []byte, ev *Event) ([]byte, error) {
+	dst = append(dst, `{"event_id":`...)
+	dst = appendJSONString(dst, ev.EventID)
+	dst = append(dst, `,"type":`...)
+	dst = appendJSONString(dst, ev.Type)
+	dst = append(dst, `,"schema":`...)
+	dst = strconv.AppendInt(dst, int64(ev.Schema), 10)
+	var err error
+	dst = append(dst, `,"occurred_at":`...)
+	if dst, err = appendJSONTime(dst, ev.OccurredAt); err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"recorded_at":`...)
+	if dst, err = appendJSONTime(dst, ev.RecordedAt); err != nil {
+		return dst, err
+	}
+	dst = append(dst, `,"source":`...)
+	dst = appendJSONString(dst, ev.Source)
+	dst = append(dst, `,"service":`...)
+	dst = appendJSONString(dst, ev.Service)
+	if ev.Person != "" {
+		dst = append(dst, `,"person":`...)
+		dst = appendJSONString(dst, ev.Person)
+	}
+	if ev.ReferralID != "" {
+		dst = append(dst, `,"referral_id":`...)
+		dst = appendJSONString(dst, ev.ReferralID)
+	}
+	dst = append(dst, `,"data":`...)
+	if dst, err = appendJSONData(dst, ev.Data); err != nil {
+		return dst, err
+	}
+	return append(dst, '}'), nil
+}
+
+// appendJSONData writes Data with its keys sorted, as json.Marshal does.
+func appendJSONData(dst []byte, data map[string]any) ([]byte, error) {
+	if data == nil {
+		return append(dst, "null"...), nil
+	}
+	var keysBuf [32]string
+	keys := keysBuf[:0]
+	for k := range data {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	dst = append(dst, '{')
+	for i, k := range keys {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendJSONString(dst, k)
+		dst = append(dst, ':')
+		var err error
+		if dst, err = appendJSONValue(dst, data[k]); err != nil {
+			return dst, err
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+func appendJSONValue(dst []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return appendJSONString(dst, x), nil
+	case int64:
+		return strconv.AppendInt(dst, x, 10), nil
+	case bool:
+		return strconv.AppendBool(dst, x), nil
+	case float64:
+		if !math.IsInf(x, 0) && !math.IsNaN(x) {
+			return appendJSONFloat(dst, x), nil
+		}
+	case []int64:
+		if x != nil {
+			dst = append(dst, '[')
+			for i, n := range x {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = strconv.AppendInt(dst, n, 10)
+			}
+			return append(dst, ']'), nil
+		}
+	case []string:
+		if x != nil {
+			dst = append(dst, '[')
+			for i, s := range x {
+				if i > 0 {
+					dst = append(dst, ',')
+				}
+				dst = appendJSONString(dst, s)
+			}
+			return append(dst, ']'), nil
+		}
+	}
+	b, err := json.Marshal(v)
+	return append(dst, b...), err
+}
+
+// appendJSONString writes s quoted. Printable ASCII other than the
+// characters json.Marshal escapes (" \ < > &) is copied; any other string
+// is left to json.Marshal, with its escapes and its handling of invalid
+// UTF-8.
+func appendJSONString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			b, _ := json.Marshal(s) // a string always encodes
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// appendJSONFloat is encoding/json's float64 encoder (ES6 number to
+// string): %f, or %e outside [1e-6, 1e21) with the exponent unpadded.
+func appendJSONFloat(dst []byte, f float64) []byte {
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		format = 'e'
+	}
+	dst = strconv.AppendFloat(dst, f, format, -1, 64)
+	if format == 'e' {
+		// clean up e-09 to e-9
+		n := len(dst)
+		if n >= 4 && dst[n-4] == 'e' && dst[n-3] == '-' && dst[n-2] == '0' {
+			dst[n-2] = dst[n-1]
+			dst = dst[:n-1]
+		}
+	}
+	return dst
+}
+
+// appendJSONTime writes t as time.Time's MarshalJSON does (Decode's times
+// are UTC; any other zone is left to MarshalJSON).
+func appendJSONTime(dst []byte, t time.Time) ([]byte, error) {
+	if y := t.Year(); t.Location() == time.UTC && y >= 0 && y <= 9999 {
+		dst = append(dst, '"')
+		dst = t.AppendFormat(dst, time.RFC3339Nano)
+		return append(dst, '"'), nil
+	}
+	b, err := t.MarshalJSON()
+	return append(dst, b...), err
+}
