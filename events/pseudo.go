@@ -7,9 +7,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -18,7 +20,8 @@ import (
 // identifier ever leaving ingest. Whoever holds the key can re-identify by
 // brute force over NHS numbers: keep it out of the lake and the warehouse.
 type Pseudonymiser struct {
-	key []byte
+	key  []byte
+	macs sync.Pool // of hash.Hash: HMAC-SHA256 keyed, reset between uses
 }
 
 // MinKeyBytes is the shortest key accepted.
@@ -36,11 +39,22 @@ func NewPseudonymiser(key []byte) (*Pseudonymiser, error) {
 // Person returns the pseudonym of an identifier within a scope ("nhs" for NHS
 // numbers, "local:<source>" for source-local ids): "p" and 32 hex digits.
 func (p *Pseudonymiser) Person(scope, id string) string {
-	m := hmac.New(sha256.New, p.key)
+	// A pooled MAC: hmac.New derives the key's pads afresh each time, and
+	// ingest calls this for most events, from several goroutines.
+	m, _ := p.macs.Get().(hash.Hash)
+	if m == nil {
+		m = hmac.New(sha256.New, p.key)
+	}
 	m.Write([]byte(scope))
 	m.Write([]byte{0})
 	m.Write([]byte(id))
-	return "p" + hex.EncodeToString(m.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	var out [33]byte
+	out[0] = 'p'
+	hex.Encode(out[1:], m.Sum(sum[:0])[:16])
+	m.Reset()
+	p.macs.Put(m)
+	return string(out[:])
 }
 
 // KeyEnv names the environment variable that may hold the key (hex).
