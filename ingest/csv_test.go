@@ -260,3 +260,15 @@ func TestSplitCSV(t *testing.T) {
 		}
 	}
 }
+
+// TestIsJSONNumber: the hand-written grammar agrees with encoding/json on
+// numbers, near-numbers and junk.
+func TestIsJSONNumber(t *testing.T) {
+	for _, s := range []string{"0", "-0", "12", "-12", "1.5", "1.", ".5", "01", "-", "1e5", "1E+5", "1e-05", "1e", "1e+", "0.0e0", "1.5.2", "+1", " 1", "1 ", "0x10", "Infinity", "NaN", "", "-a", "9999999999999999999999", "1_000", "１"} {
+		var n json.Number
+		want := s != "" && (s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) && json.Unmarshal([]byte(s), &n) == nil
+		if got := isJSONNumber(s); got != want {
+			t.Errorf("isJSONNumber(%q) = %v, encoding/json says %v", s, got, want)
+		}
+	}
+}

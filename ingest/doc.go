@@ -22,14 +22,20 @@
 //  5. events.Decode validates the object and replaces nhs_number/local_id by
 //     a keyed pseudonym and date_of_birth by an age band. A valid event is
 //     keyed by its pseudonym (so one person's events share a partition) and
-//     published as canonical JSON; an event_id already seen in the run is a
-//     duplicate. An invalid one becomes an events.DeadLetterMessage whose raw
+//     published as canonical JSON; an event_id already seen in the run (within
+//     the last 4 million or more: see idSet) is a duplicate. An invalid one becomes an events.DeadLetterMessage whose raw
 //     text has its direct identifiers removed.
 //  6. Records are produced in batches (acks=all); only once Kafka has
 //     acknowledged a batch is the checkpoint moved past it, durably. A run
 //     killed at any point resumes after its last acknowledged batch:
 //     at-least-once into Kafka, and the warehouse de-duplicates by event_id.
 //
-// Reading and producing overlap: one goroutine reads and decodes the next
-// batch while the caller's goroutine produces the current one.
+// Reading, converting and producing overlap (see run.read): one goroutine
+// cuts the file into chunks of records, a worker per core converts them
+// (decode, validate, pseudonymise, encode), and an assembler takes them
+// back in file order, drops event ids already seen in the run and seals
+// batches at chunk ends, while the caller's goroutine produces the previous
+// batch. A file with no checkpoint is hashed (for the same-content check)
+// while its first batches are converted; nothing is produced until the
+// hash has been checked.
 package ingest

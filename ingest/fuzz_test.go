@@ -21,7 +21,6 @@ func fuzzProcessor(t testing.TB) *processor {
 		opts:       events.DecodeOptions{Pseudonymiser: p, Now: now},
 		now:        now,
 		origin:     "fuzz",
-		seen:       map[string]struct{}{},
 	}
 }
 

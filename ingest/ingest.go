@@ -11,7 +11,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/evalpipe/evalpipe/events"
@@ -52,7 +54,7 @@ func Ingest(ctx context.Context, cfg Config, paths ...string) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
-	r := &run{cfg: &cfg, store: st, w: w, seen: map[string]struct{}{}, start: time.Now()}
+	r := &run{cfg: &cfg, store: st, w: w, seen: newIDSet(), start: time.Now()}
 	for _, in := range inputs {
 		fs, err := r.file(ctx, in)
 		r.total.addFile(fs)
@@ -224,7 +226,7 @@ type run struct {
 	cfg   *Config
 	store *store
 	w     *kafka.Writer
-	seen  map[string]struct{}
+	seen  *idSet // event ids ingested in the run
 	total Summary
 	start time.Time
 }
@@ -247,8 +249,15 @@ type batch struct {
 const maxPendingBytes = 16 << 20
 
 // file ingests one file: decide what a checkpoint lets it skip, then read
-// batches in one goroutine while this one produces them and, once Kafka
+// batches in other goroutines while this one produces them and, once Kafka
 // has acknowledged each, checkpoints it.
+//
+// Deciding needs the file's SHA-256 (has this content been ingested under
+// any name?), which costs a whole read of the file. With no checkpoint for
+// the path, the common case, the file is hashed while its first batches
+// are converted, and the hash is awaited before the first produce; only if
+// the content proves already ingested is the conversion started again,
+// skipping everything.
 func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 	fsum := FileSummary{Path: in.path}
 	cp, err := r.store.load(in.abs)
@@ -259,71 +268,87 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 	if cp != nil {
 		at = cp.Offset
 	}
-	whole, prefix, _, err := hashFile(in.path, at)
-	if err != nil {
-		return fsum, fmt.Errorf("ingest %s: %w", in.path, err)
+	type hashed struct {
+		whole, prefix string
+		err           error
 	}
-	// Records starting before skip are already in Kafka. (Comparing starts,
-	// not ends, matters when the last line had no newline until an append.)
-	var skip int64
-	seenContent, err := r.store.content(whole)
-	if err != nil {
-		return fsum, fmt.Errorf("ingest %s: %w", in.path, err)
-	}
-	switch {
-	case seenContent != nil:
-		skip = math.MaxInt64
-		if seenContent.Path == in.abs {
-			fsum.Note = "already ingested"
-		} else {
-			fsum.Note = "same content as " + seenContent.Path
+	hashing := make(chan hashed, 1)
+	go func() {
+		whole, prefix, _, err := hashFile(in.path, at)
+		hashing <- hashed{whole, prefix, err}
+	}()
+	var (
+		whole       string
+		seenContent *contentEntry
+	)
+	// decide waits for the hash and returns where the file's records start
+	// to be new. (Comparing records' starts, not ends, matters when the
+	// last line had no newline until an append.)
+	decide := func() (skip int64, err error) {
+		h := <-hashing
+		if h.err != nil {
+			return 0, fmt.Errorf("ingest %s: %w", in.path, h.err)
 		}
-	case cp != nil && cp.Offset > 0 && prefix == cp.PrefixSHA256:
-		skip = cp.Offset
-		fsum.Note = fmt.Sprintf("resumed after line %d", cp.Lines)
-	case cp != nil && cp.Offset > 0:
-		r.cfg.Logger.Warn("ingest: file changed since its checkpoint; reading it again from the start (the warehouse de-duplicates by event_id)", "path", in.path)
+		whole = h.whole
+		if seenContent, err = r.store.content(whole); err != nil {
+			return 0, fmt.Errorf("ingest %s: %w", in.path, err)
+		}
+		switch {
+		case seenContent != nil:
+			skip = math.MaxInt64
+			if seenContent.Path == in.abs {
+				fsum.Note = "already ingested"
+			} else {
+				fsum.Note = "same content as " + seenContent.Path
+			}
+		case cp != nil && cp.Offset > 0 && h.prefix == cp.PrefixSHA256:
+			skip = cp.Offset
+			fsum.Note = fmt.Sprintf("resumed after line %d", cp.Lines)
+		case cp != nil && cp.Offset > 0:
+			r.cfg.Logger.Warn("ingest: file changed since its checkpoint; reading it again from the start (the warehouse de-duplicates by event_id)", "path", in.path)
+		}
+		return skip, nil
 	}
 
-	f, err := os.Open(in.path)
-	if err != nil {
-		return fsum, fmt.Errorf("ingest %s: %w", in.path, err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	rr := newRecordReader(f, h, in.csv, MaxLineBytes)
-	p := &processor{
-		kafkaTopic: r.cfg.Kafka.Topic,
-		opts:       events.DecodeOptions{Pseudonymiser: r.cfg.Pseudonymiser, Now: r.cfg.Now},
-		now:        r.cfg.Now,
-		origin:     in.path,
-		seen:       r.seen,
-		mapping:    in.mapping,
-	}
-	if in.csv {
-		if p.cols, p.ncols, err = readHeader(rr, in); err != nil {
+	var skip int64
+	decided := cp != nil // resuming: decide first
+	if decided {
+		if skip, err = decide(); err != nil {
 			return fsum, err
 		}
-		for i, t := range in.mapping.targets {
-			if t.ident && p.cols != nil {
-				p.idCols = append(p.idCols, p.cols[i])
-			}
-		}
 	}
+	batches, stop, err := r.convert(ctx, in, skip)
+	if err != nil {
+		if !decided {
+			<-hashing
+		}
+		return fsum, err
+	}
+	defer func() { stop() }()
 
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	batches := make(chan *batch, 1) // read the next batch while this one is produced
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		r.read(rctx, rr, p, in, skip, batches)
-	}()
-	defer func() { cancel(); <-done }()
-
-	for b := range batches {
+	for {
+		b, ok := <-batches
+		if !ok {
+			break
+		}
 		if b.err != nil {
+			if !decided {
+				<-hashing
+			}
 			return fsum, b.err
+		}
+		if !decided {
+			decided = true
+			if skip, err = decide(); err != nil {
+				return fsum, err
+			}
+			if skip > 0 { // already ingested: count it all as duplicates
+				stop()
+				if batches, stop, err = r.convert(ctx, in, skip); err != nil {
+					return fsum, err
+				}
+				continue
+			}
 		}
 		if len(b.msgs) > 0 {
 			if err := r.w.WriteMessages(ctx, b.msgs...); err != nil {
@@ -368,9 +393,149 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 	return fsum, ctx.Err()
 }
 
+// convert opens the file and starts converting its records from the
+// start, those before skip counted as already in Kafka, into batches.
+// stop ends the conversion and closes the file.
+func (r *run) convert(ctx context.Context, in input, skip int64) (batches <-chan *batch, stop func(), err error) {
+	f, err := os.Open(in.path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ingest %s: %w", in.path, err)
+	}
+	rr := newRecordReader(f, sha256.New(), in.csv, MaxLineBytes)
+	p := &processor{
+		kafkaTopic: r.cfg.Kafka.Topic,
+		opts:       events.DecodeOptions{Pseudonymiser: r.cfg.Pseudonymiser, Now: r.cfg.Now},
+		now:        r.cfg.Now,
+		origin:     in.path,
+		mapping:    in.mapping,
+	}
+	if in.csv {
+		if p.cols, p.ncols, err = readHeader(rr, in); err != nil {
+			f.Close()
+			return nil, nil, err
+		}
+		for i, t := range in.mapping.targets {
+			if t.ident && p.cols != nil {
+				p.idCols = append(p.idCols, p.cols[i])
+			}
+		}
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	out := make(chan *batch, 1) // convert the next batch while this one is produced
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		r.read(rctx, rr, p, in, skip, out)
+	}()
+	return out, func() { cancel(); <-done; f.Close() }, nil
+}
+
+// chunk is a run of consecutive records of one file, copied out of the
+// reader's buffer, with where the file stands after its last record. A
+// worker turns its records into outcomes; done is closed when it has.
+type chunk struct {
+	recs     []record // data points into buf
+	buf      []byte
+	outcomes []outcome
+	done     chan struct{}
+
+	end, lines, records int64  // the file's offset, lines and records after the chunk
+	prefix              string // SHA-256 of the file up to end
+	eof                 bool
+	err                 error // a read error: the last chunk
+}
+
+// chunkBytes bounds the record bytes of one chunk.
+const chunkBytes = 1 << 20
+
 // read converts records into batches and sends them, closing the channel
 // at the end of the file, on a read error (sent as a batch) or when ctx ends.
+//
+// Three stages, so that decoding, validation, pseudonymisation and encoding
+// use every core: this goroutine's reader cuts the file into chunks, a
+// worker per core converts them, and an assembler takes them back in file
+// order, drops ids already seen in the run and seals batches at chunk ends,
+// where the reader noted the file's position and hash. Checkpoints so
+// still name a prefix of the file whose every record is in Kafka.
 func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input, skip int64, out chan<- *batch) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	workers := runtime.GOMAXPROCS(0)
+	perChunk := min(r.cfg.BatchSize, 512)
+	todo := make(chan *chunk, 2*workers)  // to the workers
+	order := make(chan *chunk, 4*workers) // to the assembler, in file order
+	for range workers {
+		wp := *p // a worker's own processor (its own slab)
+		wg.Go(func() {
+			for c := range todo {
+				c.outcomes = make([]outcome, len(c.recs))
+				for i, rec := range c.recs {
+					switch {
+					case rec.start < skip:
+						c.outcomes[i] = outcome{verdict: resumed}
+					case in.csv:
+						c.outcomes[i] = wp.csvRow(rec)
+					default:
+						c.outcomes[i] = wp.ndjson(rec)
+					}
+				}
+				close(c.done)
+			}
+		})
+	}
+	wg.Go(func() {
+		defer close(order)
+		defer close(todo)
+		r.cut(ctx, rr, in, perChunk, todo, order)
+	})
+	r.assemble(ctx, order, out)
+}
+
+// cut reads records into chunks and hands each to the assembler (first,
+// so that it keeps file order) and to a worker.
+func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int, todo, order chan<- *chunk) {
+	send := func(c *chunk) bool {
+		for _, ch := range []chan<- *chunk{order, todo} {
+			select {
+			case ch <- c:
+			case <-ctx.Done():
+				return false
+			}
+		}
+		return true
+	}
+	var records int64
+	c := &chunk{done: make(chan struct{})}
+	for {
+		rec, err := rr.next()
+		if err != nil && !errors.Is(err, io.EOF) {
+			c.err = fmt.Errorf("ingest %s line %d: read: %w", in.path, rr.lines+1, err)
+			send(c)
+			return
+		}
+		if err == nil {
+			records++
+			start := len(c.buf)
+			c.buf = append(c.buf, rec.data...)
+			rec.data = c.buf[start:len(c.buf):len(c.buf)]
+			c.recs = append(c.recs, rec)
+		}
+		if eof := err != nil; eof || len(c.recs) >= perChunk || len(c.buf) >= chunkBytes {
+			c.end, c.lines, c.records, c.eof = rr.off, rr.lines, records, eof
+			c.prefix = hex.EncodeToString(rr.h.Sum(nil))
+			if !send(c) || eof {
+				return
+			}
+			c = &chunk{done: make(chan struct{})}
+		}
+	}
+}
+
+// assemble takes the converted chunks in file order into batches.
+func (r *run) assemble(ctx context.Context, order <-chan *chunk, out chan<- *batch) {
 	defer close(out)
 	send := func(b *batch) bool {
 		select {
@@ -380,54 +545,46 @@ func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input
 			return false
 		}
 	}
-	var records int64
 	b := &batch{}
-	seal := func() {
-		b.end, b.lines, b.recordsEnd = rr.off, rr.lines, records
-		b.prefix = hex.EncodeToString(rr.h.Sum(nil))
-	}
-	for {
-		rec, err := rr.next()
-		if errors.Is(err, io.EOF) {
-			b.eof = true
-			seal()
-			send(b)
+	for c := range order {
+		if c.err != nil {
+			send(&batch{err: c.err})
 			return
 		}
-		if err != nil {
-			send(&batch{err: fmt.Errorf("ingest %s line %d: read: %w", in.path, rr.lines+1, err)})
+		select {
+		case <-c.done:
+		case <-ctx.Done():
 			return
 		}
-		records++
-		b.read++
-		if rec.start < skip {
-			b.dups++
-			continue
+		for i := range c.outcomes {
+			o := &c.outcomes[i]
+			b.read++
+			if o.verdict == resumed {
+				b.dups++
+				continue
+			}
+			b.records++
+			if o.verdict == ingested && !r.seen.add(o.eventID) {
+				o.verdict = duplicate
+			}
+			switch o.verdict {
+			case ingested:
+				b.ing++
+				inc(&b.byFamily, o.family)
+			case deadLettered:
+				b.dead++
+				inc(&b.byCode, o.code)
+			case duplicate:
+				b.dups++
+			}
+			if o.verdict != duplicate {
+				b.msgs = append(b.msgs, o.msg)
+				b.bytes += len(o.msg.Key) + len(o.msg.Value)
+			}
 		}
-		var o outcome
-		if in.csv {
-			o = p.csvRow(rec)
-		} else {
-			o = p.ndjson(rec)
-		}
-		b.records++
-		switch o.verdict {
-		case ingested:
-			b.ing++
-			inc(&b.byFamily, o.family)
-		case deadLettered:
-			b.dead++
-			inc(&b.byCode, o.code)
-		case duplicate:
-			b.dups++
-		}
-		if o.verdict != duplicate {
-			b.msgs = append(b.msgs, o.msg)
-			b.bytes += len(o.msg.Key) + len(o.msg.Value)
-		}
-		if b.records >= r.cfg.BatchSize || b.bytes >= maxPendingBytes {
-			seal()
-			if !send(b) {
+		if c.eof || b.records >= r.cfg.BatchSize || b.bytes >= maxPendingBytes {
+			b.end, b.lines, b.recordsEnd, b.prefix, b.eof = c.end, c.lines, c.records, c.prefix, c.eof
+			if !send(b) || c.eof {
 				return
 			}
 			b = &batch{}

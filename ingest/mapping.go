@@ -305,12 +305,63 @@ func (m *Mapping) row(cells []string, cols []int) (line []byte, idents []string,
 	if id, ok := env["event_id"].(string); ok {
 		env["event_id"] = m.EventIDPrefix + id
 	}
-	env["data"] = data
-	b, err := json.Marshal(env)
-	if err != nil {
-		return nil, idents, fmt.Errorf("encode row: %w", err)
+	b := make([]byte, 0, 512)
+	b = append(b, '{')
+	for k, v := range env {
+		b = events.AppendJSONString(b, k)
+		b = append(b, ':')
+		if b, err = appendRowValue(b, v); err != nil {
+			return nil, idents, fmt.Errorf("encode row: %w", err)
+		}
+		b = append(b, ',')
 	}
-	return b, idents, nil
+	b = append(b, `"data":{`...)
+	for k, v := range data {
+		b = events.AppendJSONString(b, k)
+		b = append(b, ':')
+		if b, err = appendRowValue(b, v); err != nil {
+			return nil, idents, fmt.Errorf("encode row: %w", err)
+		}
+		b = append(b, ',')
+	}
+	if b[len(b)-1] == ',' {
+		b = b[:len(b)-1]
+	}
+	return append(b, "}}"...), idents, nil
+}
+
+// appendRowValue writes one of convert's values as JSON. The object row
+// builds is read only by events.Decode, so its keys need no order (each
+// comes from a map: none repeats). Raw values were checked by convert.
+func appendRowValue(b []byte, v any) ([]byte, error) {
+	switch x := v.(type) {
+	case string:
+		return events.AppendJSONString(b, x), nil
+	case bool:
+		return strconv.AppendBool(b, x), nil
+	case json.RawMessage:
+		return append(b, x...), nil
+	case []json.RawMessage:
+		b = append(b, '[')
+		for i, r := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, r...)
+		}
+		return append(b, ']'), nil
+	case []string:
+		b = append(b, '[')
+		for i, s := range x {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = events.AppendJSONString(b, s)
+		}
+		return append(b, ']'), nil
+	}
+	j, err := json.Marshal(v)
+	return append(b, j...), err
 }
 
 func (m *Mapping) convertConst(key, v string) any {
@@ -431,12 +482,45 @@ func (m *Mapping) date(t *target, cell string) (any, error) {
 
 // isJSONNumber reports whether s is a number in JSON's grammar, so it can be
 // passed on verbatim.
+// The grammar (RFC 8259 section 6): -? (0 | [1-9][0-9]*) (. [0-9]+)?
+// ([eE] [+-]? [0-9]+)?
 func isJSONNumber(s string) bool {
-	if s == "" || !(s[0] == '-' || (s[0] >= '0' && s[0] <= '9')) {
+	i := 0
+	digits := func() bool {
+		start := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i > start
+	}
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(s) && s[i] == '0':
+		i++
+	case !digits():
 		return false
 	}
-	var n json.Number
-	return json.Unmarshal([]byte(s), &n) == nil
+	if i < len(s) && s[i] == '.' {
+		i++
+		if !digits() {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return false
+		}
+	}
+	for i < len(s) && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r') {
+		i++ // trailing whitespace, as encoding/json allows
+	}
+	return i == len(s)
 }
 
 func contains(xs []string, x string) bool {

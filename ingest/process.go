@@ -16,6 +16,7 @@ const (
 	ingested verdict = iota
 	deadLettered
 	duplicate
+	resumed // before the checkpoint: already in Kafka, counted as a duplicate
 )
 
 // outcome is what became of one record.
@@ -24,16 +25,18 @@ type outcome struct {
 	msg     kafka.Message
 	code    string // dead letters: the events code
 	family  string // ingested: the family
+	eventID string // ingested: the event id, for the run's duplicate check
 }
 
-// processor turns the records of one file into Kafka messages. It is used
-// by one goroutine at a time.
+// processor turns the records of one file into Kafka messages. It keeps no
+// state between records, so each worker goroutine has its own copy; the
+// check for ids already seen happens after, in file order.
 type processor struct {
 	kafkaTopic func(events.Family) string
 	opts       events.DecodeOptions
 	now        func() time.Time
 	origin     string
-	seen       map[string]struct{} // event ids ingested in this run
+	slab       []byte // message values are cut from it, so that a record costs no allocation of its own
 
 	// CSV only.
 	mapping *Mapping
@@ -80,12 +83,17 @@ func (p *processor) csvRow(rec record) outcome {
 // valid routes a decoded event to its family's topic, keyed by the person's
 // pseudonym so one person's events keep their order.
 func (p *processor) valid(ev events.Event, dead func(error) outcome) outcome {
-	if _, ok := p.seen[ev.EventID]; ok {
-		return outcome{verdict: duplicate}
+	if cap(p.slab)-len(p.slab) < 4<<10 {
+		p.slab = make([]byte, 0, 256<<10)
 	}
-	value, err := json.Marshal(ev)
+	room := cap(p.slab) - len(p.slab)
+	value, err := events.AppendJSON(p.slab[len(p.slab):], &ev)
 	if err != nil {
 		return dead(&events.FieldError{Field: "event", Why: "cannot be encoded: " + err.Error(), Code: events.CodeBadValue})
+	}
+	if len(value) <= room { // written in place: keep it, and move the slab on
+		value = value[:len(value):len(value)]
+		p.slab = p.slab[:len(p.slab)+len(value)]
 	}
 	key := ev.Person
 	if key == "" {
@@ -94,11 +102,11 @@ func (p *processor) valid(ev events.Event, dead func(error) outcome) outcome {
 	if len(key)+len(value) > maxMessageBytes {
 		return dead(&events.FieldError{Field: "event", Why: fmt.Sprintf("is %d bytes once encoded, more than the %d a Kafka message may hold", len(value), maxMessageBytes), Code: events.CodeOutOfRange})
 	}
-	p.seen[ev.EventID] = struct{}{}
 	fam := ev.Family()
 	return outcome{
 		verdict: ingested,
 		family:  string(fam),
+		eventID: ev.EventID,
 		msg:     kafka.Message{Topic: p.kafkaTopic(fam), Key: []byte(key), Value: value},
 	}
 }

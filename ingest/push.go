@@ -102,8 +102,8 @@ func (p *Pusher) Push(ctx context.Context, origin string, body io.Reader) ([]Lin
 		opts:       events.DecodeOptions{Pseudonymiser: p.cfg.Pseudonymiser, Now: p.cfg.Now},
 		now:        p.cfg.Now,
 		origin:     origin,
-		seen:       map[string]struct{}{}, // repeats within this body
 	}
+	inBody := map[string]struct{}{} // ids ingested from this body
 	rr := newRecordReader(body, sha256.New(), false, MaxLineBytes)
 	var (
 		results []LineResult
@@ -123,21 +123,20 @@ func (p *Pusher) Push(ctx context.Context, origin string, body io.Reader) ([]Lin
 		sum.Read++
 		switch o.verdict {
 		case ingested:
-			var head struct {
-				EventID string `json:"event_id"`
-			}
-			_ = json.Unmarshal(o.msg.Value, &head) // our own encoding of a valid event
-			res.EventID = head.EventID
-			if _, dup := p.seen[head.EventID]; dup {
+			res.EventID = o.eventID
+			_, before := p.seen[o.eventID]
+			_, again := inBody[o.eventID]
+			if before || again {
 				res.Status = StatusDuplicate
 				sum.Duplicates++
 				break
 			}
+			inBody[o.eventID] = struct{}{}
 			res.Status = StatusIngested
 			sum.Ingested++
 			inc(&sum.ByFamily, o.family)
 			msgs = append(msgs, o.msg)
-			newIDs = append(newIDs, head.EventID)
+			newIDs = append(newIDs, o.eventID)
 		case duplicate:
 			res.Status = StatusDuplicate
 			sum.Duplicates++
