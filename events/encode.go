@@ -118,6 +118,10 @@ func appendJSONValue(dst []byte, v any) ([]byte, error) {
 	return append(dst, b...), err
 }
 
+// AppendJSONString appends s as a JSON string, exactly as json.Marshal
+// writes it.
+func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst, s) }
+
 // appendJSONString writes s quoted. Printable ASCII other than the
 // characters json.Marshal escapes (" \ < > &) is copied; any other string
 // is left to json.Marshal, with its escapes and its handling of invalid
