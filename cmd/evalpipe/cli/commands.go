@@ -136,6 +136,7 @@ file ingested again adds nothing.`,
 			if len(args) == 0 {
 				return usagef("ingest: name at least one file or folder")
 			}
+			batchGC()
 			s, err := e.connect(ctx)
 			if err != nil {
 				return err
