@@ -115,7 +115,8 @@ var envelopeKeys = map[string]bool{
 // contract of EVENTS.md. Errors are *FieldError except for malformed JSON.
 func Decode(line []byte, opt DecodeOptions) (Event, error) {
 	var ev Event
-	raw, fast := scanObject(line, envelopeKey) // see fastjson.go
+	raw, fast, release := pooledObject(line, envelopeKey) // see fastjson.go
+	defer release()
 	if !fast {
 		raw = nil
 		if err := json.Unmarshal(line, &raw); err != nil {
@@ -237,7 +238,8 @@ func decodeData(ev *Event, spec *TypeSpec, raw json.RawMessage) error {
 	if raw == nil || isNull(raw) {
 		return &FieldError{Field: "data", Why: "required", Code: CodeMissing}
 	}
-	fields, fast := scanObject(raw, fieldKey)
+	fields, fast, release := pooledObject(raw, fieldKey)
+	defer release()
 	if !fast {
 		fields = nil
 		if err := json.Unmarshal(raw, &fields); err != nil {
