@@ -305,36 +305,41 @@ func (m *Mapping) row(cells []string, cols []int) (line []byte, idents []string,
 	if id, ok := env["event_id"].(string); ok {
 		env["event_id"] = m.EventIDPrefix + id
 	}
-	b := make([]byte, 0, 512)
-	b = append(b, '{')
-	for k, v := range env {
-		b = events.AppendJSONString(b, k)
-		b = append(b, ':')
-		if b, err = appendRowValue(b, v); err != nil {
-			return nil, idents, fmt.Errorf("encode row: %w", err)
-		}
-		b = append(b, ',')
+	env["data"] = data
+	b, err := appendRowObject(make([]byte, 0, 512), env)
+	if err != nil {
+		return nil, idents, fmt.Errorf("encode row: %w", err)
 	}
-	b = append(b, `"data":{`...)
-	for k, v := range data {
-		b = events.AppendJSONString(b, k)
-		b = append(b, ':')
-		if b, err = appendRowValue(b, v); err != nil {
-			return nil, idents, fmt.Errorf("encode row: %w", err)
-		}
-		b = append(b, ',')
-	}
-	if b[len(b)-1] == ',' {
-		b = b[:len(b)-1]
-	}
-	return append(b, "}}"...), idents, nil
+	return b, idents, nil
 }
 
-// appendRowValue writes one of convert's values as JSON. The object row
-// builds is read only by events.Decode, so its keys need no order (each
-// comes from a map: none repeats). Raw values were checked by convert.
+// appendRowObject writes m as a JSON object. The object row builds is read
+// only by events.Decode, so its keys need no order (each comes from a map:
+// none repeats).
+func appendRowObject(b []byte, m map[string]any) ([]byte, error) {
+	b = append(b, '{')
+	first := true
+	for k, v := range m {
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = events.AppendJSONString(b, k)
+		b = append(b, ':')
+		var err error
+		if b, err = appendRowValue(b, v); err != nil {
+			return b, err
+		}
+	}
+	return append(b, '}'), nil
+}
+
+// appendRowValue writes one of convert's values as JSON (raw values were
+// checked by convert).
 func appendRowValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
+	case map[string]any:
+		return appendRowObject(b, x)
 	case string:
 		return events.AppendJSONString(b, x), nil
 	case bool:
