@@ -11,9 +11,9 @@ import (
 
 // ConsumerLag is how many messages of topics the consumer group has not
 // committed yet: for each partition, its high-water mark less the group's
-// committed offset (where the group has committed nothing, the whole
-// partition, counted from offset 0, which overstates the lag of a
-// partition whose head retention has deleted), summed.
+// committed offset, or, where the group has committed nothing, less the
+// partition's log-start offset (what retention has deleted is not lag),
+// summed.
 func ConsumerLag(ctx context.Context, client *kafka.Client, group string, topics []string) (int64, error) {
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: topics})
 	if err != nil {
@@ -26,7 +26,7 @@ func ConsumerLag(ctx context.Context, client *kafka.Client, group string, topics
 			return 0, fmt.Errorf("consumer lag: topic %s: %w", t.Name, t.Error)
 		}
 		for _, p := range t.Partitions {
-			offReq.Topics[t.Name] = append(offReq.Topics[t.Name], kafka.LastOffsetOf(p.ID))
+			offReq.Topics[t.Name] = append(offReq.Topics[t.Name], kafka.FirstOffsetOf(p.ID), kafka.LastOffsetOf(p.ID))
 			fetchReq.Topics[t.Name] = append(fetchReq.Topics[t.Name], p.ID)
 		}
 	}
@@ -62,8 +62,8 @@ func ConsumerLag(ctx context.Context, client *kafka.Client, group string, topics
 			if p.Error != nil {
 				return 0, fmt.Errorf("consumer lag: %s/%d: %w", topic, p.Partition, p.Error)
 			}
-			var from int64 // nothing committed: everything retained is lag
-			if c, ok := done[topic][p.Partition]; ok && c > 0 {
+			from := max(p.FirstOffset, 0) // nothing committed: everything retained is lag
+			if c, ok := done[topic][p.Partition]; ok && c > from {
 				from = c
 			}
 			if p.LastOffset > from {

@@ -8,7 +8,9 @@ import (
 
 	"github.com/evalpipe/evalpipe/server"
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // The consumer lag is the high-water marks less the group's commits: all
@@ -74,6 +76,34 @@ func TestConsumerLag(t *testing.T) {
 		}
 	}
 	first := offs.Topics[topics[0]][0]
+	if first.LastOffset < 2 {
+		t.Fatalf("partition %d of %s holds %d messages, want 2 or more", first.Partition, topics[0], first.LastOffset)
+	}
+
+	// Retention deletes a partition's first two messages: they are no
+	// longer lag for a group that has committed nothing.
+	kc, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	var del kadm.Offsets
+	del.AddOffset(topics[0], int32(first.Partition), 2, -1)
+	resps, err := kadm.NewClient(kc).DeleteRecords(ctx, del)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ps := range resps {
+		for _, p := range ps {
+			if p.Err != nil {
+				t.Fatal(p.Err)
+			}
+		}
+	}
+	if n := lag(); n != 28 {
+		t.Errorf("after retention deleted 2 messages: lag %d, want 28", n)
+	}
+
 	commit(topics[0], first.Partition, first.LastOffset-1) // one message short
 	if n := lag(); n != 1+30-first.LastOffset {
 		t.Errorf("after a partial commit: lag %d, want %d", n, 1+30-first.LastOffset)
