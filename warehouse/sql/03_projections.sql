@@ -92,33 +92,57 @@ LEFT JOIN contacted AS c USING (referral_id);
 
 -- sessions: one row per (referral_id, session_id); a session recorded again
 -- under a new event_id is an update, and the one recorded last wins.
+-- Updates are rare, so superseded_sessions first finds the sessions
+-- recorded more than once and orders only their rows (a window over every
+-- session's columns would cost far more time and memory than the table it
+-- builds); with no update the second pass ends at once. event_id is unique
+-- in events (visible_events keeps one row per event_id).
+CREATE OR REPLACE TABLE superseded_sessions AS
+SELECT r.event_id
+FROM events AS r
+INNER JOIN (
+    SELECT
+        referral_id,
+        session_id
+    FROM events
+    WHERE type = 'session.recorded'
+    GROUP BY referral_id, session_id
+    HAVING count(*) > 1
+) AS k
+    ON r.referral_id IS NOT DISTINCT FROM k.referral_id
+    AND r.session_id IS NOT DISTINCT FROM k.session_id
+WHERE r.type = 'session.recorded'
+QUALIFY row_number() OVER (
+    PARTITION BY r.referral_id, r.session_id ORDER BY r.recorded_at DESC, r.event_id DESC
+) > 1;
+
 CREATE OR REPLACE TABLE sessions AS
 SELECT
-    event_id,
-    referral_id,
-    person,
-    service,
-    session_id,
-    occurred_at,
-    local_date AS session_date,
-    kind,
-    attendance,
-    worker_id,
-    worker_role,
-    step,
-    co_delivered_by_peer,
-    duration_min,
-    setting,
-    intervention,
-    coalesce(kind IN ('treatment', 'group') AND attendance = 'attended', FALSE) AS is_treatment
-FROM events
-WHERE type = 'session.recorded'
-QUALIFY row_number() OVER (
-    PARTITION BY referral_id, session_id ORDER BY recorded_at DESC, event_id DESC
-) = 1;
+    e.event_id,
+    e.referral_id,
+    e.person,
+    e.service,
+    e.session_id,
+    e.occurred_at,
+    e.local_date AS session_date,
+    e.kind,
+    e.attendance,
+    e.worker_id,
+    e.worker_role,
+    e.step,
+    e.co_delivered_by_peer,
+    e.duration_min,
+    e.setting,
+    e.intervention,
+    coalesce(e.kind IN ('treatment', 'group') AND e.attendance = 'attended', FALSE) AS is_treatment
+FROM events AS e
+ANTI JOIN superseded_sessions AS s ON e.event_id IS NOT DISTINCT FROM s.event_id
+WHERE e.type = 'session.recorded';
 
--- scores: every outcome measure taken, with its local date.
-CREATE OR REPLACE TABLE scores AS
+-- scores: every outcome measure taken, with its local date. A view: the
+-- one query of the KPI report that reads it (episodes) needs six of its
+-- columns, and a national year holds millions of scores.
+CREATE OR REPLACE VIEW scores AS
 SELECT
     event_id,
     referral_id,

@@ -80,9 +80,14 @@ pairs AS (
     SELECT
         referral_id,
         measure,
-        first(total ORDER BY occurred_at, event_id) AS first_score,
-        last(total ORDER BY occurred_at, event_id) AS last_score,
-        count(DISTINCT score_date) >= 2 AS paired
+        -- the earliest and latest by (occurred_at, event_id), and two
+        -- distinct dates, written as arg_min/arg_max and min < max: the
+        -- same values as first/last(... ORDER BY ...) and
+        -- count(DISTINCT score_date) >= 2 (score_date is never NULL here),
+        -- in an aggregate that can spill to disk under Config.MemoryLimit
+        arg_min(total, (occurred_at, event_id)) AS first_score,
+        arg_max(total, (occurred_at, event_id)) AS last_score,
+        min(score_date) < max(score_date) AS paired
     FROM in_episode
     GROUP BY referral_id, measure
 ),
@@ -180,8 +185,9 @@ FROM flagged;
 
 -- session_facts: sessions with their referral's attributes, so that the
 -- engagement metrics break down by the same dimensions as the outcomes.
--- Here worker_id and step are the session's own.
-CREATE OR REPLACE TABLE session_facts AS
+-- Here worker_id and step are the session's own. A view: a query joins
+-- the columns it needs, where a table would copy every session again.
+CREATE OR REPLACE VIEW session_facts AS
 SELECT
     s.*,
     e.programme,

@@ -105,7 +105,10 @@ func (e *env) transformConfig(s *setup) transform.Config {
 
 func (e *env) openWarehouse(ctx context.Context, cfg *Config, asOf string) (*warehouse.Warehouse, error) {
 	lake, _, _ := e.paths()
-	wc := warehouse.Config{Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, Evaluation: cfg.Evaluation}
+	wc := warehouse.Config{
+		Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, Evaluation: cfg.Evaluation,
+		MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads,
+	}
 	if asOf != "" {
 		t, err := time.Parse(time.DateOnly, asOf)
 		if err != nil {

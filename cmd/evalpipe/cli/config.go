@@ -47,9 +47,24 @@ type Config struct {
 		// IdleFlush commits an idle partition's open file after this long. Default 5s.
 		IdleFlush time.Duration `yaml:"idle_flush"`
 	} `yaml:"transform"`
+	// Warehouse bounds the DuckDB warehouse that report, run, query and
+	// export build from the lake (serve has its own serve.memory_limit).
+	Warehouse WarehouseConfig `yaml:"warehouse"`
 	// Serve configures `evalpipe serve`: listen address, sources, limits
 	// and report schedules. Default: the serve command's flag defaults.
 	Serve ServeConfig `yaml:"serve"`
+}
+
+// WarehouseConfig is the config file's warehouse section.
+type WarehouseConfig struct {
+	// MemoryLimit is DuckDB's memory_limit, e.g. 512MB or 2GB; past it
+	// DuckDB spills to a temporary folder. Default 512MB
+	// (warehouse.DefaultMemoryLimit).
+	MemoryLimit string `yaml:"memory_limit"`
+	// Threads is DuckDB's worker threads. Default 1 (see
+	// warehouse.Config.Threads: DuckDB 1.4 spilling in parallel is not
+	// safe); raise it together with memory_limit.
+	Threads int `yaml:"threads"`
 }
 
 // LoadConfig reads a config file (none when path is empty) and validates it.
@@ -78,7 +93,7 @@ func LoadConfig(path string) (*Config, error) {
 func explainYAML(err error) string {
 	msg := err.Error()
 	if strings.Contains(msg, "not found in type") {
-		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, staff_names, evaluation, transform, serve (see README, Configuration)"
+		msg += "; known settings: kafka, time_zone, population, pseudonym_key_file, disclosure, staff_names, evaluation, transform, warehouse, serve (see README, Configuration)"
 	}
 	return msg
 }
@@ -123,6 +138,12 @@ func (c *Config) Validate() error {
 		if th.Measure == "" || th.Caseness <= 0 || th.ReliableChange <= 0 || th.Source == "" {
 			return fmt.Errorf("evaluation.thresholds[%d]: each needs measure, caseness > 0, reliable_change > 0 and source", i)
 		}
+	}
+	if c.Warehouse.MemoryLimit != "" && !memoryLimitRE.MatchString(c.Warehouse.MemoryLimit) {
+		return fmt.Errorf("warehouse.memory_limit = %q: want a size such as 512MB or 2GB", c.Warehouse.MemoryLimit)
+	}
+	if c.Warehouse.Threads < 0 {
+		return fmt.Errorf("warehouse.threads = %d: want 1 or more (leave it out for the default, 1)", c.Warehouse.Threads)
 	}
 	if err := c.Serve.validate(); err != nil {
 		return err

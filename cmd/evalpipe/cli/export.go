@@ -66,7 +66,10 @@ meanings) beside it. The export is recorded in DATA/server/audit.ndjson.`,
 				return err
 			}
 			lake, _, _ := e.paths()
-			wc := warehouse.Config{Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, ExportDir: filepath.Dir(abs)}
+			wc := warehouse.Config{
+				Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, ExportDir: filepath.Dir(abs),
+				MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads,
+			}
 			if *asOf != "" {
 				t, err := time.Parse(time.DateOnly, *asOf)
 				if err != nil {

@@ -170,8 +170,11 @@ See README, Serving.`,
 				PollURL: *pollURL, PollEvery: *pollEvery, ReportSchedule: sched, Schedules: schedules,
 				RefreshEvery: *refreshEvery, QueryTimeout: *queryTimeout, MemoryLimit: *memLimit,
 				Disclosure: s.cfg.Disclosure, StaffNames: s.cfg.StaffNames, Ingest: ic, Transform: tc,
-				Warehouse: warehouse.Config{Lake: lake, TimeZone: s.cfg.TimeZone, Population: s.cfg.Population, Version: Version},
-				Logger:    e.log, Stdout: e.stdout,
+				Warehouse: warehouse.Config{
+					Lake: lake, TimeZone: s.cfg.TimeZone, Population: s.cfg.Population, Version: Version,
+					MemoryLimit: *memLimit, Threads: s.cfg.Warehouse.Threads, // the build is bounded too, not only the queries
+				},
+				Logger: e.log, Stdout: e.stdout,
 			})
 			if err != nil {
 				return &UsageError{Msg: err.Error()}
