@@ -157,6 +157,9 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", dbPath, err)
 	}
 	if err := w.build(ctx, byFamily); err != nil {
+		if strings.Contains(err.Error(), "Out of Memory Error") {
+			err = fmt.Errorf("%w\n\nThe warehouse needs more than its memory_limit of %s for this lake: raise it (warehouse.memory_limit in the config, e.g. 3GB; a national year of ~40M events needed 3GB and peaked at 3.4 GiB resident)", err, w.cfg.MemoryLimit)
+		}
 		return nil, err
 	}
 	if err := w.sandbox(ctx); err != nil {
