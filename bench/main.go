@@ -55,6 +55,7 @@ var (
 	out     = flag.String("out", "bench/results.json", "results file")
 	keep    = flag.Bool("keep", false, "keep each run's data folder (broker log, lake)")
 	e2eOnly = flag.Bool("e2e-only", false, "time only the pipeline (ingest, transform, report), without the kcat and DuckDB references: the national-year run (make bench-year)")
+	config  = flag.String("config", "", "evalpipe config file for every command (EVALPIPE_CONFIG), e.g. bench/year.yaml's larger warehouse memory_limit")
 	cpuprof = flag.Bool("pprof", false, "write CPU profiles of ingest, transform and report into each run's folder (EVALPIPE_CPUPROFILE)")
 )
 
@@ -370,8 +371,12 @@ func oneRun(ctx context.Context, i int, gen string) (r runResult, err error) {
 // run runs one evalpipe command on data, returning its stdout.
 func run(ctx context.Context, data, name string, args ...string) (string, stage, error) {
 	cmd := exec.CommandContext(ctx, *bin, append([]string{"--data", data}, args...)...)
+	cmd.Env = os.Environ()
 	if *cpuprof {
-		cmd.Env = append(os.Environ(), "EVALPIPE_CPUPROFILE="+filepath.Join(data, name+".pprof"))
+		cmd.Env = append(cmd.Env, "EVALPIPE_CPUPROFILE="+filepath.Join(data, name+".pprof"))
+	}
+	if *config != "" {
+		cmd.Env = append(cmd.Env, "EVALPIPE_CONFIG="+*config)
 	}
 	var sb strings.Builder
 	st, err := timed(cmd, &sb)
