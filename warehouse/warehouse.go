@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -66,6 +67,10 @@ type Config struct {
 	Threads int
 	// Now stamps Provenance.GeneratedAt; default time.Now. Tests fix it.
 	Now func() time.Time
+	// Logger, when set, gets one debug record per build statement (the
+	// table or view it makes and how long it took): progress on a large
+	// lake, and where a slow build spends its time.
+	Logger *slog.Logger
 	// Evaluation settings for the programme, crisis and qualitative metrics
 	// (see evaluation.go). The zero value is valid: metrics that need a
 	// setting that is absent carry a note instead of a value.
@@ -293,8 +298,14 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 	}
 	r := strings.NewReplacer(append([]string{"{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone}, adsm...)...)
 	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql", "sql/05_cohorts.sql"} {
-		if _, err := w.db.ExecContext(ctx, r.Replace(mustSQL(name))); err != nil {
-			return fmt.Errorf("warehouse: %s: %w", name, err)
+		for _, st := range splitStatements(r.Replace(mustSQL(name))) {
+			start := time.Now()
+			if _, err := w.db.ExecContext(ctx, st.sql); err != nil {
+				return fmt.Errorf("warehouse: %s (%s): %w", name, st.name, err)
+			}
+			if w.cfg.Logger != nil {
+				w.cfg.Logger.Debug("warehouse built", "file", name, "object", st.name, "took", time.Since(start).Round(time.Millisecond))
+			}
 		}
 	}
 	var at sql.NullTime
@@ -303,6 +314,50 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 	}
 	w.dataAt = at.Time.UTC()
 	return nil
+}
+
+// statement is one SQL statement of a build file and the object it makes.
+type statement struct{ name, sql string }
+
+var createPattern = regexp.MustCompile(`(?i)^CREATE (?:OR REPLACE )?(?:TEMP |TEMPORARY )?(?:TABLE|VIEW|MACRO) ([A-Za-z0-9_]+)`)
+
+// splitStatements cuts a build file into its statements: each ends at a
+// line (not a comment) whose last character is a semicolon, which is how
+// every file under sql/ is written. A statement's name is the object its
+// CREATE makes, or its first line.
+func splitStatements(file string) []statement {
+	var out []statement
+	var cur []string
+	for _, line := range strings.Split(file, "\n") {
+		cur = append(cur, line)
+		t := strings.TrimSpace(line)
+		if strings.HasPrefix(t, "--") || !strings.HasSuffix(t, ";") {
+			continue
+		}
+		st := statement{sql: strings.Join(cur, "\n")}
+		for _, l := range cur {
+			l = strings.TrimSpace(l)
+			if l == "" || strings.HasPrefix(l, "--") {
+				continue
+			}
+			if m := createPattern.FindStringSubmatch(l); m != nil {
+				st.name = m[1]
+			} else {
+				st.name = l
+			}
+			break
+		}
+		out = append(out, st)
+		cur = nil
+	}
+	for _, l := range cur {
+		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
+			// a statement without its semicolon: run it as it is
+			out = append(out, statement{name: t, sql: strings.Join(cur, "\n")})
+			break
+		}
+	}
+	return out
 }
 
 // sandbox confines the database to the lake (and ExportDir): after it, no

@@ -107,7 +107,7 @@ func (e *env) openWarehouse(ctx context.Context, cfg *Config, asOf string) (*war
 	lake, _, _ := e.paths()
 	wc := warehouse.Config{
 		Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, Evaluation: cfg.Evaluation,
-		MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads,
+		MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads, Logger: e.log,
 	}
 	if asOf != "" {
 		t, err := time.Parse(time.DateOnly, asOf)
