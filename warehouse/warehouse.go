@@ -296,7 +296,11 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 	if err != nil {
 		return err
 	}
-	r := strings.NewReplacer(append([]string{"{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone}, adsm...)...)
+	localDate, err := localDateSQL("v.occurred_at", w.cfg.TimeZone)
+	if err != nil {
+		return err
+	}
+	r := strings.NewReplacer(append([]string{"{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone, "{{local_date}}", localDate}, adsm...)...)
 	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql", "sql/05_cohorts.sql"} {
 		for _, st := range splitStatements(r.Replace(mustSQL(name))) {
 			start := time.Now()

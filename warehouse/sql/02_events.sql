@@ -10,7 +10,9 @@
 --                   named by person.erased; with the local date of occurred_at
 --
 -- Timestamps are stored as UTC instants (Parquet isAdjustedToUTC) and read
--- as TIMESTAMP WITH TIME ZONE; local dates are taken with AT TIME ZONE.
+-- as TIMESTAMP WITH TIME ZONE. local_date is what (occurred_at AT TIME ZONE
+-- tz)::DATE gives, computed from the zone's transitions without ICU
+-- (localdate.go: {{local_date}} is filled in by warehouse.Open).
 -- A retraction is not itself retractable (retracting a retraction is a no-op).
 CREATE OR REPLACE VIEW lake_rows AS
 SELECT * FROM lake_rows_referrals
@@ -71,7 +73,7 @@ WHERE type IN ('event.retracted', 'person.erased');
 CREATE OR REPLACE VIEW events AS
 SELECT
     v.*,
-    (v.occurred_at AT TIME ZONE '{{tz}}')::DATE AS local_date
+    {{local_date}} AS local_date
 FROM visible_events AS v
 WHERE v.type NOT IN ('event.retracted', 'person.erased')
     AND v.event_id NOT IN (
