@@ -31,11 +31,13 @@ var sqlFS embed.FS
 type Config struct {
 	// Lake is the lake root (see package lake). Required.
 	Lake string
-	// DBPath is the DuckDB database file. "" (the default) is a file in a
-	// temporary folder removed by Close: on a file DuckDB compresses the
-	// tables and can evict them from memory, so a national year fits in
-	// MemoryLimit (in memory its tables alone took 1.9 GB at 10M events).
-	// The warehouse rebuilds its tables on every Open either way.
+	// DBPath is the DuckDB database file. "" (the default) is an in-memory
+	// database: past MemoryLimit DuckDB evicts its tables to a temporary
+	// folder (removed by Close), so a large lake still fits. It is faster
+	// than a file because a file's tables are compressed as they are
+	// written: building the sessions table of a 3M-event lake took 2.3 s on
+	// a file and 0.65 s in memory, with the same peak RSS under a 300MB
+	// limit. The warehouse rebuilds its tables on every Open either way.
 	DBPath string
 	// TimeZone is the service's IANA time zone, in which every date is taken.
 	// Default "Europe/London".
@@ -154,12 +156,8 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	if w.tmp, err = os.MkdirTemp("", "evalpipe-warehouse-"); err != nil {
 		return nil, fmt.Errorf("warehouse: %w", err)
 	}
-	dbPath := cfg.DBPath
-	if dbPath == "" {
-		dbPath = filepath.Join(w.tmp, "warehouse.duckdb")
-	}
-	if w.db, err = sql.Open("duckdb", dbPath); err != nil {
-		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", dbPath, err)
+	if w.db, err = sql.Open("duckdb", cfg.DBPath); err != nil {
+		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", cfg.DBPath, err)
 	}
 	if err := w.build(ctx, byFamily); err != nil {
 		if strings.Contains(err.Error(), "Out of Memory Error") {
@@ -254,12 +252,6 @@ func (w *Warehouse) settings(ctx context.Context) error {
 		"SET GLOBAL temp_directory = " + sqlString(filepath.Join(w.tmp, "spill")),
 	}
 	qs = append(qs, fmt.Sprintf("SET GLOBAL threads = %d", w.cfg.Threads))
-	if w.cfg.DBPath == "" {
-		// The temporary file is a place to evict tables to, not a store:
-		// never checkpoint it (a checkpoint writes and syncs every table,
-		// which on a busy disk took seconds), Close deletes it.
-		qs = append(qs, "SET GLOBAL checkpoint_threshold = '1TB'", "PRAGMA disable_checkpoint_on_shutdown")
-	}
 	for _, q := range qs {
 		if _, err := w.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("warehouse: %s: %w", q, err)
