@@ -29,7 +29,7 @@ bench: build ## national-scale benchmark, ratios against kcat and DuckDB in the 
 	$(GO) run ./bench -events $(BENCH_EVENTS) -runs $(BENCH_RUNS) -bin $(BIN) -out bench/results.json
 
 bench-year: build ## a national year (40M events) through ingest, transform and the KPI report, once: wall time and peak RSS (no references; about 25 GB of disk)
-	$(GO) run ./bench -e2e-only -events $(or $(YEAR_EVENTS),40000000) -runs 1 -bin $(BIN) -config bench/year.yaml -out bench/results-year.json
+	$(GO) run ./bench -e2e-only -events $(or $(YEAR_EVENTS),40000000) -runs 1 -bin $(BIN) -out bench/results-year.json
 
 lint: ## formatting and vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: run gofmt -w on the files above"; exit 1; }

@@ -1,0 +1,71 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// episodeBytesPerReferral sizes the parts: a part gets at most
+// memory_limit/2/episodeBytesPerReferral referrals. Measured on the demo's
+// national year (1.48M referrals, 40M events) under the default 512MB: one
+// query ran out of memory, four parts of ~370k referrals fitted (and the
+// 10M-event bench's 370k referrals stay one part). More parts cost time:
+// every part reads the sessions and scores tables again, 14 parts took
+// 108 s where 4 took 51 s.
+const episodeBytesPerReferral = 600
+
+// episodeStatements turns the episodes statement of 04_episodes.sql into
+// the statements that build the table in parts: one CREATE for the first
+// part, an INSERT for each other. The number of parts grows with the
+// referrals and shrinks with memory_limit; Config.episodeParts overrides it.
+func (w *Warehouse) episodeStatements(ctx context.Context, q string) ([]string, error) {
+	parts := w.cfg.episodeParts
+	if parts == 0 {
+		var n int64
+		if err := w.db.QueryRowContext(ctx, "SELECT count(*) FROM referrals").Scan(&n); err != nil {
+			return nil, fmt.Errorf("warehouse: count referrals: %w", err)
+		}
+		limit, err := parseSize(w.cfg.MemoryLimit)
+		if err != nil {
+			return nil, err
+		}
+		perPart := max(1, limit/2/episodeBytesPerReferral)
+		parts = int(max(1, (n+perPart-1)/perPart))
+	}
+	if parts == 1 {
+		return []string{strings.ReplaceAll(q, "{{episode_part}}", "TRUE")}, nil
+	}
+	const create = "CREATE OR REPLACE TABLE episodes AS"
+	if !strings.Contains(q, create) {
+		return nil, fmt.Errorf("warehouse: the episodes statement does not start %q", create)
+	}
+	out := make([]string, parts)
+	for k := range parts {
+		s := strings.ReplaceAll(q, "{{episode_part}}", fmt.Sprintf("hash(referral_id) %% %d = %d", parts, k))
+		if k > 0 {
+			s = strings.Replace(s, create, "INSERT INTO episodes", 1)
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// parseSize reads a size Config.Validate accepted (memoryLimitPattern):
+// KB, MB, GB, TB are powers of 1000 and KiB, MiB, GiB, TiB of 1024, as
+// DuckDB reads them.
+func parseSize(s string) (int64, error) {
+	m := memoryLimitPattern.FindStringSubmatch(s)
+	if m == nil {
+		return 0, fmt.Errorf("warehouse: memory limit %q: want a size such as 512MB or 2GiB", s)
+	}
+	num := strings.TrimSpace(strings.TrimSuffix(s, m[2]))
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil {
+		return 0, fmt.Errorf("warehouse: memory limit %q: %w", s, err)
+	}
+	mult := map[string]float64{"B": 1, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,
+		"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30, "TiB": 1 << 40}[m[2]]
+	return int64(v * mult), nil
+}
