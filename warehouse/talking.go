@@ -133,6 +133,11 @@ func (w *Warehouse) metricByDims(ctx context.Context, id string, dimList []strin
 			strings.ReplaceAll(body, "{{group}}", group) + "\n)"
 	}
 	q := strings.Join(parts, "\nUNION ALL\n")
+	if w.cfg.Logger != nil {
+		defer func(start time.Time) {
+			w.cfg.Logger.Debug("warehouse metric", "metric", id, "groupings", len(dimList), "took", time.Since(start).Round(time.Millisecond))
+		}(time.Now())
+	}
 	rs, err := w.db.QueryContext(ctx, q, sql.Named("from", from), sql.Named("to", to), sql.Named("service", service))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)
