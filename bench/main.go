@@ -54,7 +54,7 @@ var (
 	out     = flag.String("out", "bench/results.json", "results file")
 	keep    = flag.Bool("keep", false, "keep each run's data folder (broker log, lake)")
 	e2eOnly = flag.Bool("e2e-only", false, "time only the pipeline (ingest, transform, report), without the kcat and DuckDB references: the national-year run (make bench-year)")
-	config  = flag.String("config", "", "evalpipe config file for every command (EVALPIPE_CONFIG), e.g. bench/year.yaml's larger warehouse memory_limit")
+	config  = flag.String("config", "", "evalpipe config file for every command (EVALPIPE_CONFIG), e.g. one with a larger warehouse.memory_limit")
 	cpuprof = flag.Bool("pprof", false, "write CPU profiles of ingest, transform and report into each run's folder (EVALPIPE_CPUPROFILE)")
 )
 
