@@ -114,10 +114,13 @@ func main() {
 	}
 	summary := summarise(results)
 	printTable(os.Stdout, summary, results)
-	b, _ := json.MarshalIndent(map[string]any{
+	b, err := json.MarshalIndent(map[string]any{
 		"events_requested": *nEvents, "runs": results, "median": summary,
 		"go": runtime.Version(), "cpus": runtime.NumCPU(), "when": time.Now().UTC().Format(time.RFC3339),
 	}, "", "  ")
+	if err != nil {
+		log.Fatalf("results: %v", err)
+	}
 	if err := os.WriteFile(*out, append(b, '\n'), 0o644); err != nil {
 		log.Fatal(err)
 	}
@@ -542,14 +545,23 @@ func median(rs []runResult, f func(runResult) float64) float64 {
 	return (v[len(v)/2-1] + v[len(v)/2]) / 2
 }
 
+// rate is n per second, 0 for a stage not timed (-e2e-only skips the
+// references): JSON has no Inf, and an Inf made the results file empty.
+func rate(n, seconds float64) float64 {
+	if seconds <= 0 {
+		return 0
+	}
+	return n / seconds
+}
+
 func summarise(rs []runResult) summary {
 	return summary{
 		Events:            rs[0].Events,
-		IngestEventsPerS:  median(rs, func(r runResult) float64 { return float64(r.Events) / r.Ingest.Seconds }),
-		KcatEventsPerS:    median(rs, func(r runResult) float64 { return float64(r.Events) / r.Kcat.Seconds }),
+		IngestEventsPerS:  median(rs, func(r runResult) float64 { return rate(float64(r.Events), r.Ingest.Seconds) }),
+		KcatEventsPerS:    median(rs, func(r runResult) float64 { return rate(float64(r.Events), r.Kcat.Seconds) }),
 		IngestRatio:       median(rs, func(r runResult) float64 { return r.IngestRatio }),
-		TransformRowsPerS: median(rs, func(r runResult) float64 { return float64(r.Rows) / r.Transform.Seconds }),
-		DuckRowsPerS:      median(rs, func(r runResult) float64 { return float64(r.Rows) / r.DuckCopy }),
+		TransformRowsPerS: median(rs, func(r runResult) float64 { return rate(float64(r.Rows), r.Transform.Seconds) }),
+		DuckRowsPerS:      median(rs, func(r runResult) float64 { return rate(float64(r.Rows), r.DuckCopy) }),
 		TransformRatio:    median(rs, func(r runResult) float64 { return r.TransRatio }),
 		TransformRSS:      median(rs, func(r runResult) float64 { return r.Transform.MaxRSS }),
 		ReportSeconds:     median(rs, func(r runResult) float64 { return r.Report.Seconds }),

@@ -91,3 +91,18 @@ func overlap(a, b map[string]bool) int {
 	}
 	return n
 }
+
+// An -e2e-only run has no reference timings: its summary must still be
+// JSON (an Inf rate once left bench/results-year.json empty).
+func TestE2EOnlySummaryMarshals(t *testing.T) {
+	var r runResult
+	r.Events, r.Rows = 1000, 1000
+	r.Ingest.Seconds, r.Transform.Seconds, r.Report.Seconds = 2, 4, 1
+	s := summarise([]runResult{r})
+	if s.IngestEventsPerS != 500 || s.TransformRowsPerS != 250 || s.KcatEventsPerS != 0 || s.DuckRowsPerS != 0 {
+		t.Errorf("rates %+v", s)
+	}
+	if _, err := json.Marshal(map[string]any{"runs": []runResult{r}, "median": s}); err != nil {
+		t.Fatal(err)
+	}
+}
