@@ -1,6 +1,7 @@
 package warehouse
 
 import (
+	"database/sql"
 	"strings"
 	"testing"
 )
@@ -57,4 +58,56 @@ func firstCode(sql string) string {
 		}
 	}
 	return ""
+}
+
+// Every metric of sql/metrics/ is written so that its breakdowns are one
+// read of its cohort (groupingsQuery's single-pass form), and the form
+// gives the same groups as one SELECT per grouping.
+func TestGroupingsQuerySinglePass(t *testing.T) {
+	ms, err := metricSQL()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dimList := []string{"", "referral_source", "age_band"}
+	groups := []string{"'all'", "coalesce(CAST(referral_source AS VARCHAR), 'unknown')", "coalesce(CAST(age_band AS VARCHAR), 'unknown')"}
+	for id, body := range ms {
+		q := groupingsQuery(strings.TrimSuffix(strings.TrimSpace(body), ";"), dimList, groups)
+		if strings.Contains(q, "UNION ALL") || !strings.Contains(q, "CROSS JOIN (VALUES") {
+			t.Errorf("%s: breakdowns are not one read of the cohort", id)
+		}
+	}
+	w := openFixture(t, Config{})
+	for _, id := range []string{"dna_rate", "recovery_rate", "referral_source_share", "wait_median_days"} {
+		body := strings.TrimSuffix(strings.TrimSpace(ms[id]), ";")
+		one := groupingsQuery(body, dimList, groups)
+		var parts []string
+		for i := range dimList {
+			parts = append(parts, groupingsQuery(body, dimList[i:i+1], groups[i:i+1]))
+		}
+		union := strings.Join(parts, "\nUNION ALL\n")
+		// On an empty cohort a SELECT whose only group is the constant
+		// 'all' is an ungrouped aggregate and returns one row of zeros,
+		// the single pass none; value() reads both as an empty cohort.
+		b := strings.TrimPrefix(rowsOf(t, w, union), "|all|0|0")
+		if a := rowsOf(t, w, one); a != b || (a == "") != (id == "recovery_rate") {
+			t.Errorf("%s: single pass\n%s\none SELECT per grouping\n%s", id, a, b)
+		}
+	}
+}
+
+func rowsOf(t *testing.T, w *Warehouse, q string) string {
+	t.Helper()
+	rows, err := w.DB().Query("SELECT string_agg(concat_ws('|', dim, grp, num, den), '\n' ORDER BY dim, grp) FROM ("+q+")",
+		sql.Named("from", "2024-01-01"), sql.Named("to", "2024-03-31"), sql.Named("service", ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var s sql.NullString
+	for rows.Next() {
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s.String
 }

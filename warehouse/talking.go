@@ -117,22 +117,20 @@ func (w *Warehouse) metric(ctx context.Context, id, dim, from, to, service strin
 // trip: dim → group → row.
 func (w *Warehouse) metricByDims(ctx context.Context, id string, dimList []string, from, to, service string) (map[string]map[string]row, error) {
 	body := strings.TrimSuffix(strings.TrimSpace(w.metrics[id]), ";")
-	parts := make([]string, len(dimList))
+	groups := make([]string, len(dimList))
 	for i, dim := range dimList {
-		group := "'all'"
+		groups[i] = "'all'"
 		switch {
 		case dim == "month":
-			group = "strftime(cohort_date, '%Y-%m')"
+			groups[i] = "strftime(cohort_date, '%Y-%m')"
 		case dim != "":
 			if !slices.Contains(dims, dim) {
 				return nil, fmt.Errorf("warehouse: unknown breakdown dimension %q", dim)
 			}
-			group = "coalesce(CAST(" + dim + " AS VARCHAR), 'unknown')"
+			groups[i] = "coalesce(CAST(" + dim + " AS VARCHAR), 'unknown')"
 		}
-		parts[i] = "SELECT " + sqlString(dim) + " AS dim, grp, num, den FROM (\n" +
-			strings.ReplaceAll(body, "{{group}}", group) + "\n)"
 	}
-	q := strings.Join(parts, "\nUNION ALL\n")
+	q := groupingsQuery(body, dimList, groups)
 	if w.cfg.Logger != nil {
 		defer func(start time.Time) {
 			w.cfg.Logger.Debug("warehouse metric", "metric", id, "groupings", len(dimList), "took", time.Since(start).Round(time.Millisecond))
@@ -159,6 +157,35 @@ func (w *Warehouse) metricByDims(ctx context.Context, id string, dimList []strin
 		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)
 	}
 	return out, nil
+}
+
+// groupingsQuery is a metric's SQL (body) once per grouping, with the
+// grouping's name in a dim column. A metric written as "... {{group}} AS
+// grp ... FROM cohort ... GROUP BY ALL" (all of sql/metrics/) reads its
+// cohort once, crossed with the groupings, and aggregates them together;
+// a session metric's cohort joins every session to its episode, so one
+// read instead of one per grouping matters (dna_rate at 40M events took
+// 7.2 s for four groupings). Any other shape is one SELECT per grouping,
+// in a UNION ALL.
+func groupingsQuery(body string, dimList, groups []string) string {
+	const sel, from = "{{group}} AS grp", "\nFROM cohort\n"
+	if len(dimList) > 1 && strings.Count(body, sel) == 1 && strings.Count(body, from) == 1 && strings.Contains(body, "GROUP BY ALL") {
+		values := make([]string, len(dimList))
+		var when strings.Builder
+		for i, d := range dimList {
+			values[i] = "(" + sqlString(d) + ")"
+			fmt.Fprintf(&when, " WHEN %s THEN %s", sqlString(d), groups[i])
+		}
+		q := strings.Replace(body, sel, "groupings.dim AS dim, CASE groupings.dim"+when.String()+" END AS grp", 1)
+		q = strings.Replace(q, from, "\nFROM cohort CROSS JOIN (VALUES "+strings.Join(values, ", ")+") AS groupings (dim)\n", 1)
+		return "SELECT dim, grp, num, den FROM (\n" + q + "\n)"
+	}
+	parts := make([]string, len(dimList))
+	for i, dim := range dimList {
+		parts[i] = "SELECT " + sqlString(dim) + " AS dim, grp, num, den FROM (\n" +
+			strings.ReplaceAll(body, "{{group}}", groups[i]) + "\n)"
+	}
+	return strings.Join(parts, "\nUNION ALL\n")
 }
 
 func catalogueEntry(id string) catalogueItem {
