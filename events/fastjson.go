@@ -302,16 +302,17 @@ func plainString(r []byte) (string, bool) {
 		return "", false
 	}
 	s := r[1 : len(r)-1]
+	ascii := true
 	for _, c := range s {
 		if c == '\\' || c == '"' {
 			return "", false
 		}
 		if c >= 0x80 {
-			if !utf8.Valid(s) {
-				return "", false
-			}
-			break
+			ascii = false
 		}
+	}
+	if !ascii && !utf8.Valid(s) {
+		return "", false
 	}
 	return string(s), true
 }

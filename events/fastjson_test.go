@@ -92,6 +92,10 @@ var fastEdgeCases = []string{
 	`{"event_id":"o1","type":"outcome.recorded","schema": 2.0 ,"occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"svc","person":"px","referral_id":"r1","data":{}}`,
 	`{"event_id":"o1","type":"outcome.recorded","schema": true ,"occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"svc","person":"px","referral_id":"r1","data":{}}`,
 	`{"event_id":"e\u00e9","type":"referral.received","occurred_at":"2024-05-01T09:30:00Z","source":"s\tx","service":"sv\u0063","person":"p\ud800","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp","gp_practice":"caf\u00e9"}}`,
+	// An escape after non-ASCII text: the fast path once stopped looking for
+	// escapes at the first non-ASCII byte and kept "é\\n" verbatim.
+	`{"event_id":"é\u00e9","type":"referral.received","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"v","person":"p","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp","gp_practice":"é\n","zz":["é\t"]}}`,
+	`{"event_id":"x","type":"feedback.coded","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"v","data":{"feedback_id":"f","codes":["é","é\"b"],"coder":"c","codebook":"k"}}`,
 	"{\"event_id\":\"e\xff\",\"type\":\"referral.received\",\"occurred_at\":\"2024-05-01T09:30:00Z\",\"source\":\"s\",\"service\":\"v\",\"person\":\"p\",\"referral_id\":\"r1\",\"data\":{\"programme\":\"talking_therapies\",\"referral_source\":\"gp\",\"gp_practice\":\"caf\xc3\xa9\"}}",
 	`{"event_id":"e","event_id":"f","type":"referral.received","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"v","person":"p","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp","referral_source":"self"}}`,
 	`{"event_\u0069d":"e","type":"referral.received","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"v","person":"p","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp"}}`,
