@@ -103,45 +103,40 @@ type DecodeOptions struct {
 	Now func() time.Time
 }
 
-// envelopeKeys are the envelope fields; anything else at the top level is
-// ignored (and so never travels on).
-var envelopeKeys = map[string]bool{
-	"event_id": true, "type": true, "schema": true, "occurred_at": true, "recorded_at": true,
-	"source": true, "service": true, "person": true, "nhs_number": true, "local_id": true,
-	"date_of_birth": true, "referral_id": true, "data": true,
-}
-
 // Decode parses and validates one event (one NDJSON line), applying the
 // contract of EVENTS.md. Errors are *FieldError except for malformed JSON.
+// Decode keeps no reference to line; the event's strings usually share one
+// copy of it.
 func Decode(line []byte, opt DecodeOptions) (Event, error) {
 	var ev Event
-	raw, fast, release := pooledObject(line, envelopeKey) // see fastjson.go
-	defer release()
-	if !fast {
-		raw = nil
+	var env envelope
+	if !env.scan(line) { // see fastjson.go
+		var raw map[string]json.RawMessage
 		if err := json.Unmarshal(line, &raw); err != nil {
 			return ev, fmt.Errorf("not a JSON object: %w", err)
 		}
-	}
-	if raw == nil {
-		return ev, &FieldError{Field: "event", Why: "is null, want a JSON object", Code: CodeInvalidJSON}
+		if raw == nil {
+			return ev, &FieldError{Field: "event", Why: "is null, want a JSON object", Code: CodeInvalidJSON}
+		}
+		env.fill(raw)
 	}
 	var err error
-	if ev.EventID, err = str(raw, "event_id", true, 64); err != nil {
+	if ev.EventID, err = env.str(envEventID, true, 64); err != nil {
 		return ev, err
 	}
-	if ev.Type, err = str(raw, "type", true, 64); err != nil {
+	if ev.Type, err = env.str(envType, true, 64); err != nil {
 		return ev, err
 	}
 	spec := Lookup(ev.Type)
 	if spec == nil {
 		return ev, &FieldError{Field: "type", Value: quote(ev.Type), Why: "unknown event type; known: " + strings.Join(TypeNames(), ", "), Code: CodeUnknownType}
 	}
+	ev.Type = spec.Name // the same string, not one that keeps the line
 	ev.Schema = 1
-	if r, ok := raw["schema"]; ok && !isNull(r) {
-		var n json.Number
-		if err := unmarshalNumber(r, &n); err != nil {
-			return ev, &FieldError{Field: "schema", Value: clip(string(r)), Why: "want an integer >= 1", Code: CodeBadType}
+	if r := env[envSchema]; r.present() && !isNull(r.b) {
+		n, err := r.number()
+		if err != nil {
+			return ev, &FieldError{Field: "schema", Value: clip(string(r.b)), Why: "want an integer >= 1", Code: CodeBadType}
 		}
 		v, err := n.Int64()
 		if err != nil || v < 1 || v > 1000 {
@@ -152,10 +147,10 @@ func Decode(line []byte, opt DecodeOptions) (Event, error) {
 		}
 		ev.Schema = int(v)
 	}
-	if ev.OccurredAt, err = timestamp(raw, "occurred_at", true); err != nil {
+	if ev.OccurredAt, err = env.timestamp(envOccurredAt, true); err != nil {
 		return ev, err
 	}
-	if ev.RecordedAt, err = timestamp(raw, "recorded_at", false); err != nil {
+	if ev.RecordedAt, err = env.timestamp(envRecordedAt, false); err != nil {
 		return ev, err
 	}
 	if ev.RecordedAt.IsZero() {
@@ -165,22 +160,22 @@ func Decode(line []byte, opt DecodeOptions) (Event, error) {
 		}
 		ev.RecordedAt = now().UTC().Truncate(time.Microsecond)
 	}
-	if ev.Source, err = str(raw, "source", true, 128); err != nil {
+	if ev.Source, err = env.str(envSource, true, 128); err != nil {
 		return ev, err
 	}
-	if ev.Service, err = str(raw, "service", true, 128); err != nil {
+	if ev.Service, err = env.str(envService, true, 128); err != nil {
 		return ev, err
 	}
-	if ev.ReferralID, err = str(raw, "referral_id", spec.NeedsReferral, 128); err != nil {
+	if ev.ReferralID, err = env.str(envReferralID, spec.NeedsReferral, 128); err != nil {
 		return ev, err
 	}
-	if err := decodePerson(&ev, raw, opt.Pseudonymiser); err != nil {
+	if err := decodePerson(&ev, spec, &env, opt.Pseudonymiser); err != nil {
 		return ev, err
 	}
-	if err := decodeData(&ev, spec, raw["data"]); err != nil {
+	if err := decodeData(&ev, spec, env[envData]); err != nil {
 		return ev, err
 	}
-	if dob, ok := raw["date_of_birth"]; ok && !isNull(dob) {
+	if dob := env[envDateOfBirth]; dob.present() && !isNull(dob.b) {
 		if opt.Pseudonymiser == nil {
 			return ev, &FieldError{Field: "date_of_birth", Why: "a direct identifier; only ingest may receive it", Code: CodeIdentifier}
 		}
@@ -193,22 +188,40 @@ func Decode(line []byte, opt DecodeOptions) (Event, error) {
 			if err != nil {
 				return ev, err
 			}
-			ev.Data["age_band"] = band
+			ev.Data["age_band"] = ageBandValue(band)
 		}
 	}
 	return ev, nil
 }
 
-func decodePerson(ev *Event, raw map[string]json.RawMessage, p *Pseudonymiser) error {
-	person, err := str(raw, "person", false, 64)
+// ageBandValue is band as an interface value, boxed once.
+func ageBandValue(band string) any {
+	for i, b := range AgeBands {
+		if b == band {
+			return boxedAgeBands[i]
+		}
+	}
+	return band
+}
+
+var boxedAgeBands = func() []any {
+	out := make([]any, len(AgeBands))
+	for i, b := range AgeBands {
+		out[i] = b
+	}
+	return out
+}()
+
+func decodePerson(ev *Event, spec *TypeSpec, env *envelope, p *Pseudonymiser) error {
+	person, err := env.str(envPerson, false, 64)
 	if err != nil {
 		return err
 	}
-	nhs, err := str(raw, "nhs_number", false, 32)
+	nhs, err := env.str(envNHSNumber, false, 32)
 	if err != nil {
 		return &FieldError{Field: "nhs_number", Why: "want a string of 10 digits", Code: CodeBadType}
 	}
-	local, err := str(raw, "local_id", false, 128)
+	local, err := env.str(envLocalID, false, 128)
 	if err != nil {
 		return err
 	}
@@ -217,40 +230,52 @@ func decodePerson(ev *Event, raw map[string]json.RawMessage, p *Pseudonymiser) e
 	}
 	switch {
 	case nhs != "":
-		digits, err := NormaliseNHSNumber(nhs)
+		digits, err := nhsDigits(nhs)
 		if err != nil {
 			return err
 		}
-		ev.Person = p.Person("nhs", digits)
+		ev.Person = p.pseudonym("nhs", "", string(digits[:]))
 	case local != "":
-		ev.Person = p.Person("local:"+ev.Source, local)
+		ev.Person = p.pseudonym("local:", ev.Source, local)
 	case person != "":
 		ev.Person = person
 	}
-	spec := Lookup(ev.Type)
 	if ev.Person == "" && (spec.NeedsReferral || spec.Name == "person.erased") {
 		return &FieldError{Field: "person", Why: "one of person, nhs_number or local_id is required", Code: CodeMissing}
 	}
 	return nil
 }
 
-func decodeData(ev *Event, spec *TypeSpec, raw json.RawMessage) error {
-	if raw == nil || isNull(raw) {
+func decodeData(ev *Event, spec *TypeSpec, raw rawValue) error {
+	if !raw.present() || isNull(raw.b) {
 		return &FieldError{Field: "data", Why: "required", Code: CodeMissing}
 	}
-	fields, fast, release := pooledObject(raw, fieldKey)
-	defer release()
+	var buf [16]rawValue
+	known := buf[:0]
+	if n := len(spec.Fields); n <= len(buf) {
+		known = buf[:n]
+	} else {
+		known = make([]rawValue, n)
+	}
+	extra, fast := scanData(spec, raw, known) // see fastjson.go
 	if !fast {
-		fields = nil
-		if err := json.Unmarshal(raw, &fields); err != nil {
-			return &FieldError{Field: "data", Value: clip(string(raw)), Why: "want a JSON object", Code: CodeBadType}
+		var fields map[string]json.RawMessage
+		if err := json.Unmarshal(raw.b, &fields); err != nil {
+			return &FieldError{Field: "data", Value: clip(string(raw.b)), Why: "want a JSON object", Code: CodeBadType}
+		}
+		extra = fillData(spec, fields, known)
+	}
+	size := len(extra)
+	for _, r := range known {
+		if r.present() {
+			size++
 		}
 	}
-	data := make(map[string]any, len(fields))
+	data := make(map[string]any, size)
 	for i := range spec.Fields {
 		f := &spec.Fields[i]
-		r, ok := fields[f.Name]
-		if !ok || isNull(r) {
+		r := known[i]
+		if !r.present() || isNull(r.b) {
 			if f.Required {
 				return &FieldError{Field: "data." + f.Name, Why: "required for " + spec.Name, Code: CodeMissing}
 			}
@@ -262,12 +287,10 @@ func decodeData(ev *Event, spec *TypeSpec, raw json.RawMessage) error {
 		}
 		data[f.Name] = v
 	}
-	for k, r := range fields {
-		if !spec.known(k) {
-			// Unknown fields are kept, not rejected; copied, as the fast
-			// path's values share the caller's line.
-			data[k] = append(json.RawMessage(nil), r...)
-		}
+	for _, m := range extra {
+		// Unknown fields are kept, not rejected; copied, as the fast
+		// path's values share the caller's line.
+		data[m.key] = append(json.RawMessage(nil), m.value.b...)
 	}
 	if spec.Check != nil {
 		if err := spec.Check(data); err != nil {
@@ -278,32 +301,31 @@ func decodeData(ev *Event, spec *TypeSpec, raw json.RawMessage) error {
 	return nil
 }
 
-func decodeField(f *Field, r json.RawMessage) (any, error) {
-	name := "data." + f.Name
+func decodeField(f *Field, r rawValue) (any, error) {
 	bad := func(want string) error {
-		return &FieldError{Field: name, Value: clip(string(r)), Why: "want " + want, Code: CodeBadType}
+		return &FieldError{Field: "data." + f.Name, Value: clip(string(r.b)), Why: "want " + want, Code: CodeBadType}
 	}
 	switch f.Kind {
 	case KindString, KindEnum:
-		s, ok := unmarshalString(r)
+		s, ok := r.string()
 		if !ok {
 			return nil, bad("a string")
 		}
 		if f.Kind == KindEnum {
-			for _, v := range f.Values {
+			for i, v := range f.Values {
 				if s == v {
-					return s, nil
+					return f.value(i), nil
 				}
 			}
-			return nil, &FieldError{Field: name, Value: quote(s), Why: "not one of " + strings.Join(f.Values, ", "), Code: CodeBadValue}
+			return nil, &FieldError{Field: "data." + f.Name, Value: quote(s), Why: "not one of " + strings.Join(f.Values, ", "), Code: CodeBadValue}
 		}
-		if f.MaxLen > 0 && utf8.RuneCountInString(s) > f.MaxLen {
-			return nil, &FieldError{Field: name, Value: fmt.Sprintf("(%d characters)", utf8.RuneCountInString(s)), Why: fmt.Sprintf("longer than %d characters", f.MaxLen), Code: CodeOutOfRange}
+		if f.MaxLen > 0 && len(s) > f.MaxLen && utf8.RuneCountInString(s) > f.MaxLen {
+			return nil, &FieldError{Field: "data." + f.Name, Value: fmt.Sprintf("(%d characters)", utf8.RuneCountInString(s)), Why: fmt.Sprintf("longer than %d characters", f.MaxLen), Code: CodeOutOfRange}
 		}
 		return s, nil
 	case KindBool:
 		if !slowOnly {
-			switch string(r) {
+			switch string(r.b) {
 			case "true":
 				return true, nil
 			case "false":
@@ -311,7 +333,7 @@ func decodeField(f *Field, r json.RawMessage) (any, error) {
 			}
 		}
 		var b bool
-		if json.Unmarshal(r, &b) != nil {
+		if json.Unmarshal(r.b, &b) != nil {
 			return nil, bad("true or false")
 		}
 		return b, nil
@@ -321,12 +343,12 @@ func decodeField(f *Field, r json.RawMessage) (any, error) {
 			return nil, bad("an integer")
 		}
 		if f.Max > f.Min && (v < f.Min || v > f.Max) {
-			return nil, &FieldError{Field: name, Value: fmt.Sprint(v), Why: fmt.Sprintf("out of range %d-%d", f.Min, f.Max), Code: CodeOutOfRange}
+			return nil, &FieldError{Field: "data." + f.Name, Value: fmt.Sprint(v), Why: fmt.Sprintf("out of range %d-%d", f.Min, f.Max), Code: CodeOutOfRange}
 		}
 		return v, nil
 	case KindNumber:
-		var n json.Number
-		if unmarshalNumber(r, &n) != nil {
+		n, err := r.number()
+		if err != nil {
 			return nil, bad("a number")
 		}
 		v, err := n.Float64()
@@ -335,41 +357,57 @@ func decodeField(f *Field, r json.RawMessage) (any, error) {
 		}
 		return v, nil
 	case KindDate:
-		d, err := dateField(r, name)
+		d, err := dateField(r, "data."+f.Name)
 		if err != nil {
 			return nil, err
 		}
 		return d.Format(time.DateOnly), nil
 	case KindIntList:
-		rs, ok := splitArray(r)
-		if !ok && json.Unmarshal(r, &rs) != nil {
+		var buf [32]rawValue
+		elems, ok := r.elements(buf[:0])
+		if !ok {
 			return nil, bad("an array of integers")
 		}
-		out := make([]int64, len(rs))
-		for i, x := range rs {
+		out := make([]int64, len(elems))
+		for i, x := range elems {
 			v, err := intValue(x)
 			if err != nil {
-				return nil, &FieldError{Field: fmt.Sprintf("%s[%d]", name, i), Value: clip(string(x)), Why: "want an integer", Code: CodeBadType}
+				return nil, &FieldError{Field: fmt.Sprintf("data.%s[%d]", f.Name, i), Value: clip(string(x.b)), Why: "want an integer", Code: CodeBadType}
 			}
 			out[i] = v
 		}
 		return out, nil
 	case KindStringList:
-		out, ok := plainStrings(r)
-		if !ok && json.Unmarshal(r, &out) != nil {
-			return nil, bad("an array of strings")
+		var buf [32]rawValue
+		elems, ok := r.scanElements(buf[:0])
+		var out []string
+		if ok {
+			out = make([]string, len(elems))
+			for i, x := range elems {
+				if out[i], ok = x.plainString(); !ok {
+					break
+				}
+			}
+		}
+		if !ok {
+			// Anything but plain strings (escapes, null, which becomes
+			// "") is encoding/json's to decide.
+			out = nil
+			if json.Unmarshal(r.b, &out) != nil {
+				return nil, bad("an array of strings")
+			}
 		}
 		if out == nil {
 			out = []string{}
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("field %s: unhandled kind %v", name, f.Kind)
+	return nil, fmt.Errorf("field data.%s: unhandled kind %v", f.Name, f.Kind)
 }
 
-func intValue(r json.RawMessage) (int64, error) {
-	var n json.Number
-	if err := unmarshalNumber(r, &n); err != nil {
+func intValue(r rawValue) (int64, error) {
+	n, err := r.number()
+	if err != nil {
 		return 0, err
 	}
 	if v, err := n.Int64(); err == nil {
@@ -383,30 +421,20 @@ func intValue(r json.RawMessage) (int64, error) {
 	return int64(f), nil
 }
 
-func unmarshalNumber(r json.RawMessage, n *json.Number) error {
-	r = bytes.TrimSpace(r)
-	if len(r) == 0 || r[0] == '"' {
-		return errors.New("not a number")
-	}
-	if isNumberLit(r) && validNumber(r) {
-		*n = json.Number(r)
-		return nil
-	}
-	return json.Unmarshal(r, n)
-}
-
-func str(raw map[string]json.RawMessage, key string, required bool, max int) (string, error) {
-	r, ok := raw[key]
-	if !ok || isNull(r) {
+// str is the envelope's string member i, checked.
+func (e *envelope) str(i int, required bool, max int) (string, error) {
+	key := envelopeNames[i]
+	r := e[i]
+	if !r.present() || isNull(r.b) {
 		if required {
 			return "", &FieldError{Field: key, Why: "required", Code: CodeMissing}
 		}
 		return "", nil
 	}
-	s, ok := unmarshalString(r)
+	s, ok := r.string()
 	if !ok {
-		value := clip(string(r))
-		if key == "nhs_number" || key == "local_id" {
+		value := clip(string(r.b))
+		if i == envNHSNumber || i == envLocalID {
 			value = ""
 		}
 		return "", &FieldError{Field: key, Value: value, Why: "want a string", Code: CodeBadType}
@@ -414,17 +442,19 @@ func str(raw map[string]json.RawMessage, key string, required bool, max int) (st
 	if required && s == "" {
 		return "", &FieldError{Field: key, Why: "must not be empty", Code: CodeMissing}
 	}
-	if utf8.RuneCountInString(s) > max {
+	if len(s) > max && utf8.RuneCountInString(s) > max {
 		return "", &FieldError{Field: key, Why: fmt.Sprintf("longer than %d characters", max), Code: CodeOutOfRange}
 	}
 	return s, nil
 }
 
-func timestamp(raw map[string]json.RawMessage, key string, required bool) (time.Time, error) {
-	s, err := str(raw, key, required, 64)
+// timestamp is the envelope's time member i, checked, in UTC.
+func (e *envelope) timestamp(i int, required bool) (time.Time, error) {
+	s, err := e.str(i, required, 64)
 	if err != nil || s == "" {
 		return time.Time{}, err
 	}
+	key := envelopeNames[i]
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, &FieldError{Field: key, Value: quote(s), Why: "want an RFC 3339 timestamp with offset, e.g. 2024-05-01T09:30:00+01:00", Code: CodeBadValue}
@@ -435,8 +465,8 @@ func timestamp(raw map[string]json.RawMessage, key string, required bool) (time.
 	return t.UTC().Truncate(time.Microsecond), nil
 }
 
-func dateField(r json.RawMessage, name string) (time.Time, error) {
-	s, ok := unmarshalString(r)
+func dateField(r rawValue, name string) (time.Time, error) {
+	s, ok := r.string()
 	if !ok {
 		return time.Time{}, &FieldError{Field: name, Why: "want a date YYYY-MM-DD", Code: CodeBadType}
 	}
@@ -451,7 +481,12 @@ func dateField(r json.RawMessage, name string) (time.Time, error) {
 	return d, nil
 }
 
-func isNull(r json.RawMessage) bool { return string(bytes.TrimSpace(r)) == "null" }
+func isNull(r []byte) bool {
+	if len(r) > 0 && r[0] > ' ' && r[0] < 0x80 && r[0] != 'n' {
+		return false // what TrimSpace leaves starts with r[0]
+	}
+	return string(bytes.TrimSpace(r)) == "null"
+}
 
 func quote(s string) string { return clip(fmt.Sprintf("%q", s)) }
 

@@ -1,8 +1,9 @@
 package events
 
 import (
+	"bytes"
 	"encoding/json"
-	"sync"
+	"errors"
 	"unicode/utf8"
 )
 
@@ -10,15 +11,20 @@ import (
 // line is scanned once into map[string]json.RawMessage (checkValid, then the
 // reflective decoder), and each value is scanned twice more by its own
 // json.Unmarshal. Here one hand-written pass validates the whole line with
-// encoding/json's grammar and splits objects into raw values; the common
-// value shapes (a plain string, a number literal, true/false, an array of
-// those) are then converted directly.
+// encoding/json's grammar and drops each member's raw value straight into
+// its slot: the envelope's by name (envelope), data's by the index of the
+// type's field (dataMembers). No map is built, and the line is copied into
+// one string whose substrings become every string the event keeps, so that
+// a line costs a handful of allocations rather than one a field. Values of
+// the common shapes (a plain string, a number literal, true/false, an array
+// of those) are then converted directly.
 //
 // Every function here may decline (ok == false) on anything unusual —
 // malformed or non-object input, escaped or non-ASCII keys, escaped or
 // invalid UTF-8 strings, deep nesting — and the caller then does exactly
 // what Decode did before, with encoding/json, so verdicts and error messages
-// are unchanged. TestFastPathAgrees checks the two paths against each other.
+// are unchanged. TestFastPathAgrees and FuzzFastPathAgrees check the two
+// paths against each other.
 
 // maxFastDepth is the nesting the fast scanner handles; deeper input goes
 // to encoding/json (whose own limit is 10000).
@@ -27,85 +33,334 @@ const maxFastDepth = 64
 // slowOnly turns the fast path off, for tests comparing the two.
 var slowOnly bool
 
-// scanObject splits the JSON object b (surrounding whitespace allowed) into
-// its members' raw values, sub-slices of b, as json.Unmarshal into
-// map[string]json.RawMessage would (last duplicate wins). intern maps a key
-// to a string without allocating when it is a known one.
-func scanObject(b []byte, intern func([]byte) string) (map[string]json.RawMessage, bool) {
-	return scanObjectInto(nil, b, intern)
+// rawValue is one member's value as raw JSON (nil when the member is
+// absent). s, when not empty, is the same bytes as a string cut from the
+// copy of the line, so that strings taken from it cost no allocation.
+type rawValue struct {
+	b []byte
+	s string
 }
 
-// objectPool holds the maps Decode scans envelopes and data into: each is
-// dropped at the end of Decode, and making two a line cost Decode a fifth
-// of its time.
-var objectPool = sync.Pool{New: func() any { return make(map[string]json.RawMessage, 16) }}
+func (v rawValue) present() bool { return v.b != nil }
 
-// pooledObject scans b into a map from objectPool; release hands it back.
-func pooledObject(b []byte, intern func([]byte) string) (m map[string]json.RawMessage, ok bool, release func()) {
-	pm := objectPool.Get().(map[string]json.RawMessage)
-	m, ok = scanObjectInto(pm, b, intern)
-	return m, ok, func() {
-		clear(pm)
-		objectPool.Put(pm)
+// sub is the value at b[lo:hi].
+func (v rawValue) sub(lo, hi int) rawValue {
+	r := rawValue{b: v.b[lo:hi:hi]}
+	if v.s != "" {
+		r.s = v.s[lo:hi]
 	}
+	return r
 }
 
-// scanObjectInto is scanObject filling m (empty), or a new map when m is nil.
-func scanObjectInto(m map[string]json.RawMessage, b []byte, intern func([]byte) string) (map[string]json.RawMessage, bool) {
+// literal is the raw JSON as a string.
+func (v rawValue) literal() string {
+	if v.s != "" {
+		return v.s
+	}
+	return string(v.b)
+}
+
+// plainString returns the string v (already valid JSON) holds when it
+// needs no unescaping and is valid UTF-8: then json.Unmarshal would give
+// the same.
+func (v rawValue) plainString() (string, bool) {
+	r := v.b
+	if slowOnly || len(r) < 2 || r[0] != '"' || r[len(r)-1] != '"' {
+		return "", false
+	}
+	s := r[1 : len(r)-1]
+	ascii := true
+	for _, c := range s {
+		if c == '\\' || c == '"' {
+			return "", false
+		}
+		if c >= 0x80 {
+			ascii = false
+		}
+	}
+	if !ascii && !utf8.Valid(s) {
+		return "", false
+	}
+	if v.s != "" {
+		return v.s[1 : len(v.s)-1], true
+	}
+	return string(s), true
+}
+
+// string is json.Unmarshal(v, &s) == nil, fast for plain strings.
+func (v rawValue) string() (string, bool) {
+	if s, ok := v.plainString(); ok {
+		return s, true
+	}
+	var s string
+	if json.Unmarshal(v.b, &s) != nil {
+		return "", false
+	}
+	return s, true
+}
+
+// number is json.Unmarshal into json.Number for anything but a quoted
+// string (which json.Number would otherwise accept).
+func (v rawValue) number() (json.Number, error) {
+	r := bytes.TrimSpace(v.b)
+	if len(r) == 0 || r[0] == '"' {
+		return "", errors.New("not a number")
+	}
+	if isNumberLit(r) && validNumber(r) {
+		if len(r) == len(v.b) {
+			return json.Number(v.literal()), nil
+		}
+		return json.Number(r), nil
+	}
+	var n json.Number
+	err := json.Unmarshal(r, &n)
+	return n, err
+}
+
+// scanMembers walks the JSON object b (surrounding whitespace allowed) and
+// calls member with each key and the offsets of its raw value in b, in
+// input order. It returns false, perhaps after some calls, when b is not
+// an object the fast path handles.
+func scanMembers(b []byte, member func(key []byte, lo, hi int)) bool {
 	i := skipWS(b, 0)
 	if slowOnly || i >= len(b) || b[i] != '{' {
-		return nil, false
-	}
-	if m == nil {
-		m = make(map[string]json.RawMessage, 16)
+		return false
 	}
 	i = skipWS(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		i = skipWS(b, i+1)
-		return m, i == len(b)
+		return i == len(b)
 	}
 	for {
 		if i >= len(b) || b[i] != '"' {
-			return nil, false
+			return false
 		}
 		ks := i + 1
 		j := ks
 		for j < len(b) && b[j] != '"' {
 			c := b[j]
 			if c < 0x20 || c >= 0x80 || c == '\\' {
-				return nil, false // escapes, control or non-ASCII in a key: encoding/json decides
+				return false // escapes, control or non-ASCII in a key: encoding/json decides
 			}
 			j++
 		}
 		if j >= len(b) {
-			return nil, false
+			return false
 		}
 		key := b[ks:j]
 		i = skipWS(b, j+1)
 		if i >= len(b) || b[i] != ':' {
-			return nil, false
+			return false
 		}
 		i = skipWS(b, i+1)
 		vs := i
 		var ok bool
 		i, ok = skipValue(b, i, 0)
 		if !ok {
-			return nil, false
+			return false
 		}
-		m[intern(key)] = json.RawMessage(b[vs:i:i])
+		member(key, vs, i)
 		i = skipWS(b, i)
 		if i >= len(b) {
-			return nil, false
+			return false
 		}
 		if b[i] == ',' {
 			i = skipWS(b, i+1)
 			continue
 		}
 		if b[i] != '}' {
-			return nil, false
+			return false
 		}
 		i = skipWS(b, i+1)
-		return m, i == len(b)
+		return i == len(b)
+	}
+}
+
+// The envelope's members, by their slot in an envelope.
+const (
+	envEventID = iota
+	envType
+	envSchema
+	envOccurredAt
+	envRecordedAt
+	envSource
+	envService
+	envPerson
+	envNHSNumber
+	envLocalID
+	envDateOfBirth
+	envReferralID
+	envData
+	numEnvelope
+)
+
+// envelopeNames are the envelope's members; anything else at the top level
+// is ignored (and so never travels on).
+var envelopeNames = [numEnvelope]string{
+	envEventID: "event_id", envType: "type", envSchema: "schema", envOccurredAt: "occurred_at",
+	envRecordedAt: "recorded_at", envSource: "source", envService: "service", envPerson: "person",
+	envNHSNumber: "nhs_number", envLocalID: "local_id", envDateOfBirth: "date_of_birth",
+	envReferralID: "referral_id", envData: "data",
+}
+
+// envelopeSlot is the slot of an envelope member, or -1.
+func envelopeSlot(key []byte) int {
+	switch string(key) {
+	case "event_id":
+		return envEventID
+	case "type":
+		return envType
+	case "schema":
+		return envSchema
+	case "occurred_at":
+		return envOccurredAt
+	case "recorded_at":
+		return envRecordedAt
+	case "source":
+		return envSource
+	case "service":
+		return envService
+	case "person":
+		return envPerson
+	case "nhs_number":
+		return envNHSNumber
+	case "local_id":
+		return envLocalID
+	case "date_of_birth":
+		return envDateOfBirth
+	case "referral_id":
+		return envReferralID
+	case "data":
+		return envData
+	}
+	return -1
+}
+
+// envelope holds an event's top-level members by slot.
+type envelope [numEnvelope]rawValue
+
+// scan fills e from line in one pass; false means encoding/json must
+// decide (e is then to be refilled).
+func (e *envelope) scan(line []byte) bool {
+	var lo, hi [numEnvelope]int
+	ok := scanMembers(line, func(key []byte, vlo, vhi int) {
+		if i := envelopeSlot(key); i >= 0 { // a repeated member: the last wins
+			lo[i], hi[i] = vlo, vhi
+		}
+	})
+	if !ok {
+		return false
+	}
+	// One copy of the line holds every string the event keeps.
+	whole := rawValue{b: line, s: string(line)}
+	for i := range e {
+		if hi[i] > 0 {
+			e[i] = whole.sub(lo[i], hi[i])
+		}
+	}
+	return true
+}
+
+// fill sets e from the map encoding/json decoded.
+func (e *envelope) fill(m map[string]json.RawMessage) {
+	for i, name := range envelopeNames {
+		e[i] = rawValue{b: m[name]}
+	}
+}
+
+// member is a data member the event's type does not define.
+type member struct {
+	key   string
+	value rawValue
+}
+
+// scanData sets known (the type's fields, by their index in spec.Fields)
+// from the data object raw in one pass and returns the other members in
+// input order; false means encoding/json must decide (see fillData).
+func scanData(spec *TypeSpec, raw rawValue, known []rawValue) (extra []member, ok bool) {
+	ok = scanMembers(raw.b, func(key []byte, lo, hi int) {
+		v := raw.sub(lo, hi)
+		if i := spec.fieldIndex(key); i >= 0 {
+			known[i] = v // a repeated member: the last wins
+		} else {
+			extra = append(extra, member{string(key), v})
+		}
+	})
+	return extra, ok
+}
+
+// fillData is scanData from the map encoding/json decoded.
+func fillData(spec *TypeSpec, m map[string]json.RawMessage, known []rawValue) (extra []member) {
+	clear(known)
+	for k, r := range m {
+		if i := spec.fieldIndex([]byte(k)); i >= 0 {
+			known[i] = rawValue{b: r}
+		} else {
+			extra = append(extra, member{k, rawValue{b: r}})
+		}
+	}
+	return extra
+}
+
+// fieldIndex is the index of the named field in t.Fields, or -1.
+func (t *TypeSpec) fieldIndex(name []byte) int {
+	for i := range t.Fields {
+		if t.Fields[i].Name == string(name) {
+			return i
+		}
+	}
+	return -1
+}
+
+// elements returns v's elements as json.Unmarshal into []json.RawMessage
+// would, appended to buf; ok is false when v is not an array.
+func (v rawValue) elements(buf []rawValue) ([]rawValue, bool) {
+	if elems, ok := v.scanElements(buf); ok {
+		return elems, true
+	}
+	var rs []json.RawMessage
+	if json.Unmarshal(v.b, &rs) != nil {
+		return nil, false
+	}
+	buf = buf[:0]
+	for _, r := range rs {
+		buf = append(buf, rawValue{b: r})
+	}
+	return buf, true
+}
+
+// scanElements is elements' fast path, for v already valid JSON with no
+// surrounding space.
+func (v rawValue) scanElements(buf []rawValue) ([]rawValue, bool) {
+	r := v.b
+	if slowOnly || len(r) < 2 || r[0] != '[' {
+		return buf, false
+	}
+	i := skipWS(r, 1)
+	if i >= len(r) {
+		return buf, false
+	}
+	if r[i] == ']' {
+		return buf, true
+	}
+	for {
+		s := i
+		var ok bool
+		if i, ok = skipValue(r, i, 1); !ok {
+			return buf, false
+		}
+		buf = append(buf, v.sub(s, i))
+		i = skipWS(r, i)
+		if i >= len(r) {
+			return buf, false
+		}
+		if r[i] == ']' {
+			return buf, true
+		}
+		if r[i] != ',' {
+			return buf, false
+		}
+		i = skipWS(r, i+1)
 	}
 }
 
@@ -295,130 +550,10 @@ func skipNumber(b []byte, i int) (int, bool) {
 	return i, true
 }
 
-// plainString returns the string r (already valid JSON) holds when it needs
-// no unescaping and is valid UTF-8: then json.Unmarshal would give the same.
-func plainString(r []byte) (string, bool) {
-	if slowOnly || len(r) < 2 || r[0] != '"' || r[len(r)-1] != '"' {
-		return "", false
-	}
-	s := r[1 : len(r)-1]
-	ascii := true
-	for _, c := range s {
-		if c == '\\' || c == '"' {
-			return "", false
-		}
-		if c >= 0x80 {
-			ascii = false
-		}
-	}
-	if !ascii && !utf8.Valid(s) {
-		return "", false
-	}
-	return string(s), true
-}
-
-// unmarshalString is json.Unmarshal(r, &s) != nil inverted, fast for plain strings.
-func unmarshalString(r []byte) (string, bool) {
-	if s, ok := plainString(r); ok {
-		return s, true
-	}
-	var s string
-	if json.Unmarshal(r, &s) != nil {
-		return "", false
-	}
-	return s, true
-}
-
 // isNumberLit reports whether r (already valid JSON, no surrounding space)
 // is a number literal, which json.Unmarshal into json.Number keeps verbatim.
 func isNumberLit(r []byte) bool {
 	return !slowOnly && len(r) > 0 && (r[0] == '-' || (r[0] >= '0' && r[0] <= '9'))
-}
-
-// splitArray splits the JSON array r (already valid, no surrounding space)
-// into its elements' raw values; ok is false when r is not an array.
-func splitArray(r []byte) ([]json.RawMessage, bool) {
-	if slowOnly || len(r) < 2 || r[0] != '[' {
-		return nil, false
-	}
-	out := []json.RawMessage{}
-	i := skipWS(r, 1)
-	if i >= len(r) {
-		return nil, false
-	}
-	if r[i] == ']' {
-		return out, true
-	}
-	for {
-		s := i
-		var ok bool
-		if i, ok = skipValue(r, i, 1); !ok {
-			return nil, false
-		}
-		out = append(out, json.RawMessage(r[s:i:i]))
-		i = skipWS(r, i)
-		if i >= len(r) {
-			return nil, false
-		}
-		if r[i] == ']' {
-			return out, true
-		}
-		if r[i] != ',' {
-			return nil, false
-		}
-		i = skipWS(r, i+1)
-	}
-}
-
-// envelopeKey interns the envelope's keys; others are copied.
-func envelopeKey(b []byte) string {
-	switch string(b) {
-	case "event_id":
-		return "event_id"
-	case "type":
-		return "type"
-	case "schema":
-		return "schema"
-	case "occurred_at":
-		return "occurred_at"
-	case "recorded_at":
-		return "recorded_at"
-	case "source":
-		return "source"
-	case "service":
-		return "service"
-	case "person":
-		return "person"
-	case "nhs_number":
-		return "nhs_number"
-	case "local_id":
-		return "local_id"
-	case "date_of_birth":
-		return "date_of_birth"
-	case "referral_id":
-		return "referral_id"
-	case "data":
-		return "data"
-	}
-	return string(b)
-}
-
-// fieldKey interns the data field names of every type (built once).
-var fieldNames = func() map[string]string {
-	m := map[string]string{}
-	for _, t := range Types {
-		for _, f := range t.Fields {
-			m[f.Name] = f.Name
-		}
-	}
-	return m
-}()
-
-func fieldKey(b []byte) string {
-	if s, ok := fieldNames[string(b)]; ok {
-		return s
-	}
-	return string(b)
 }
 
 // validNumber reports whether all of r is one number literal.
@@ -427,29 +562,24 @@ func validNumber(r []byte) bool {
 	return ok && i == len(r)
 }
 
-// plainStrings is json.Unmarshal into []string for an array of plain
-// strings; ok is false for anything else (null elements included, which
-// encoding/json turns into "").
-func plainStrings(r []byte) ([]string, bool) {
-	rs, ok := splitArray(r)
-	if !ok {
-		return nil, false
-	}
-	out := make([]string, len(rs))
-	for i, x := range rs {
-		if out[i], ok = plainString(x); !ok {
-			return nil, false
+// Each type's enum values are boxed once, so that decoding an enum puts a
+// string into Data without an allocation.
+func init() {
+	for i := range Types {
+		for j := range Types[i].Fields {
+			f := &Types[i].Fields[j]
+			f.boxed = make([]any, len(f.Values))
+			for k, v := range f.Values {
+				f.boxed[k] = v
+			}
 		}
 	}
-	return out, true
 }
 
-// known reports whether name is one of the type's data fields.
-func (t *TypeSpec) known(name string) bool {
-	for i := range t.Fields {
-		if t.Fields[i].Name == name {
-			return true
-		}
+// value is f.Values[i] as an interface value.
+func (f *Field) value(i int) any {
+	if i < len(f.boxed) {
+		return f.boxed[i]
 	}
-	return false
+	return f.Values[i]
 }

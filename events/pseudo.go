@@ -21,7 +21,16 @@ import (
 // brute force over NHS numbers: keep it out of the lake and the warehouse.
 type Pseudonymiser struct {
 	key  []byte
-	macs sync.Pool // of hash.Hash: HMAC-SHA256 keyed, reset between uses
+	macs sync.Pool // of *macState
+}
+
+// macState is a pooled HMAC with the buffers one pseudonym needs: hmac.New
+// derives the key's pads afresh each time, and ingest calls Person for most
+// events, from several goroutines.
+type macState struct {
+	mac hash.Hash // HMAC-SHA256 keyed, reset between uses
+	in  []byte
+	sum [sha256.Size]byte
 }
 
 // MinKeyBytes is the shortest key accepted.
@@ -38,22 +47,22 @@ func NewPseudonymiser(key []byte) (*Pseudonymiser, error) {
 
 // Person returns the pseudonym of an identifier within a scope ("nhs" for NHS
 // numbers, "local:<source>" for source-local ids): "p" and 32 hex digits.
-func (p *Pseudonymiser) Person(scope, id string) string {
-	// A pooled MAC: hmac.New derives the key's pads afresh each time, and
-	// ingest calls this for most events, from several goroutines.
-	m, _ := p.macs.Get().(hash.Hash)
-	if m == nil {
-		m = hmac.New(sha256.New, p.key)
+func (p *Pseudonymiser) Person(scope, id string) string { return p.pseudonym(scope, "", id) }
+
+// pseudonym is Person with the scope given in two parts, so that a caller
+// need not join them.
+func (p *Pseudonymiser) pseudonym(scope, scope2, id string) string {
+	st, _ := p.macs.Get().(*macState)
+	if st == nil {
+		st = &macState{mac: hmac.New(sha256.New, p.key)}
 	}
-	m.Write([]byte(scope))
-	m.Write([]byte{0})
-	m.Write([]byte(id))
-	var sum [sha256.Size]byte
+	st.in = append(append(append(append(st.in[:0], scope...), scope2...), 0), id...)
+	st.mac.Write(st.in)
 	var out [33]byte
 	out[0] = 'p'
-	hex.Encode(out[1:], m.Sum(sum[:0])[:16])
-	m.Reset()
-	p.macs.Put(m)
+	hex.Encode(out[1:], st.mac.Sum(st.sum[:0])[:16])
+	st.mac.Reset()
+	p.macs.Put(st)
 	return string(out[:])
 }
 
@@ -100,22 +109,33 @@ func LoadKey(keyFile string, generate bool) ([]byte, bool, error) {
 // check digit (NHS Data Dictionary, "NHS Number"). Errors never repeat the
 // number itself.
 func NormaliseNHSNumber(s string) (string, error) {
-	var b strings.Builder
-	for _, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-		case r == ' ' || r == '-':
-		default:
-			return "", &FieldError{Field: "nhs_number", Why: "want 10 digits (spaces allowed)", Code: CodeBadNHSNumber}
+	d, err := nhsDigits(s)
+	if err != nil {
+		return "", err
+	}
+	return string(d[:]), nil
+}
+
+// nhsDigits is NormaliseNHSNumber without the copy into a string.
+func nhsDigits(s string) (d [10]byte, err error) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			if n < len(d) {
+				d[n] = c
+			}
+			n++
+		case c == ' ' || c == '-':
+		default: // any other byte, or any byte of a multi-byte character
+			return d, &FieldError{Field: "nhs_number", Why: "want 10 digits (spaces allowed)", Code: CodeBadNHSNumber}
 		}
 	}
-	d := b.String()
-	if len(d) != 10 {
-		return "", &FieldError{Field: "nhs_number", Why: fmt.Sprintf("has %d digits, want 10", len(d)), Code: CodeBadNHSNumber}
+	if n != len(d) {
+		return d, &FieldError{Field: "nhs_number", Why: fmt.Sprintf("has %d digits, want 10", n), Code: CodeBadNHSNumber}
 	}
-	if !ValidNHSNumber(d) {
-		return "", &FieldError{Field: "nhs_number", Why: "fails the Modulus 11 check digit", Code: CodeBadNHSNumber}
+	if !ValidNHSNumber(string(d[:])) {
+		return d, &FieldError{Field: "nhs_number", Why: "fails the Modulus 11 check digit", Code: CodeBadNHSNumber}
 	}
 	return d, nil
 }

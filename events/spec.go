@@ -47,6 +47,8 @@ type Field struct {
 	Min, Max int64    // KindInt: inclusive range, checked when Max > Min
 	MaxLen   int      // KindString: maximum length in characters, 0 for none
 	Doc      string
+
+	boxed []any // Values as interface values (see fastjson.go)
 }
 
 // TypeSpec is the definition of one event type: its family, whether it belongs
