@@ -448,6 +448,32 @@ type chunk struct {
 // chunkBytes bounds the record bytes of one chunk.
 const chunkBytes = 1 << 20
 
+// chunks recycles chunks once the assembler has taken their outcomes: a
+// chunk's record bytes, records and outcomes, grown by append afresh for
+// each, were a quarter of what ingest allocated. Nothing a chunk holds is
+// referenced once it has been assembled (messages are cut from the
+// processors' slabs, dead letters are copies).
+type chunks chan *chunk
+
+// get returns a recycled chunk, emptied, or a new one.
+func (f chunks) get() *chunk {
+	select {
+	case c := <-f:
+		*c = chunk{recs: c.recs[:0], buf: c.buf[:0], outcomes: c.outcomes[:0], done: make(chan struct{})}
+		return c
+	default:
+		return &chunk{done: make(chan struct{})}
+	}
+}
+
+// put offers c for reuse; when enough wait already, it is dropped.
+func (f chunks) put(c *chunk) {
+	select {
+	case f <- c:
+	default:
+	}
+}
+
 // read converts records into batches and sends them, closing the channel
 // at the end of the file, on a read error (sent as a batch) or when ctx ends.
 //
@@ -467,11 +493,15 @@ func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input
 	perChunk := min(r.cfg.BatchSize, 512)
 	todo := make(chan *chunk, 2*workers)  // to the workers
 	order := make(chan *chunk, 4*workers) // to the assembler, in file order
+	free := make(chunks, 6*workers+2)     // back to the reader: as many as can be in flight
 	for range workers {
 		wp := *p // a worker's own processor (its own slab)
 		wg.Go(func() {
 			for c := range todo {
-				c.outcomes = make([]outcome, len(c.recs))
+				if cap(c.outcomes) < len(c.recs) {
+					c.outcomes = make([]outcome, len(c.recs))
+				}
+				c.outcomes = c.outcomes[:len(c.recs)]
 				for i, rec := range c.recs {
 					switch {
 					case rec.start < skip:
@@ -489,14 +519,14 @@ func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input
 	wg.Go(func() {
 		defer close(order)
 		defer close(todo)
-		r.cut(ctx, rr, in, perChunk, todo, order)
+		r.cut(ctx, rr, in, perChunk, free, todo, order)
 	})
-	r.assemble(ctx, order, out)
+	r.assemble(ctx, order, free, out)
 }
 
 // cut reads records into chunks and hands each to the assembler (first,
 // so that it keeps file order) and to a worker.
-func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int, todo, order chan<- *chunk) {
+func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int, free chunks, todo, order chan<- *chunk) {
 	send := func(c *chunk) bool {
 		for _, ch := range []chan<- *chunk{order, todo} {
 			select {
@@ -508,7 +538,7 @@ func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int,
 		return true
 	}
 	var records int64
-	c := &chunk{done: make(chan struct{})}
+	c := free.get()
 	for {
 		rec, err := rr.next()
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -529,13 +559,13 @@ func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int,
 			if !send(c) || eof {
 				return
 			}
-			c = &chunk{done: make(chan struct{})}
+			c = free.get()
 		}
 	}
 }
 
 // assemble takes the converted chunks in file order into batches.
-func (r *run) assemble(ctx context.Context, order <-chan *chunk, out chan<- *batch) {
+func (r *run) assemble(ctx context.Context, order <-chan *chunk, free chunks, out chan<- *batch) {
 	defer close(out)
 	send := func(b *batch) bool {
 		select {
@@ -582,12 +612,18 @@ func (r *run) assemble(ctx context.Context, order <-chan *chunk, out chan<- *bat
 				b.bytes += len(o.msg.Key) + len(o.msg.Value)
 			}
 		}
-		if c.eof || b.records >= r.cfg.BatchSize || b.bytes >= maxPendingBytes {
+		seal := c.eof || b.records >= r.cfg.BatchSize || b.bytes >= maxPendingBytes
+		if seal {
 			b.end, b.lines, b.recordsEnd, b.prefix, b.eof = c.end, c.lines, c.records, c.prefix, c.eof
-			if !send(b) || c.eof {
+		}
+		free.put(c) // c is the reader's again from here
+		if seal {
+			if !send(b) || b.eof {
 				return
 			}
-			b = &batch{}
+			// The next batch is likely the size of this one: room for
+			// it at once, rather than growing by copies.
+			b = &batch{msgs: make([]kafka.Message, 0, len(b.msgs))}
 		}
 	}
 }

@@ -36,7 +36,7 @@ type processor struct {
 	opts       events.DecodeOptions
 	now        func() time.Time
 	origin     string
-	slab       []byte // message values are cut from it, so that a record costs no allocation of its own
+	slab       []byte // message keys and values are cut from it, so that a record costs no allocation of its own
 
 	// CSV only.
 	mapping *Mapping
@@ -99,6 +99,13 @@ func (p *processor) valid(ev events.Event, dead func(error) outcome) outcome {
 	if key == "" {
 		key = ev.EventID
 	}
+	var keyBytes []byte
+	if len(key) <= cap(p.slab)-len(p.slab) { // the key too, behind the value
+		keyBytes = append(p.slab[len(p.slab):], key...)[:len(key):len(key)]
+		p.slab = p.slab[:len(p.slab)+len(key)]
+	} else {
+		keyBytes = []byte(key)
+	}
 	if len(key)+len(value) > maxMessageBytes {
 		return dead(&events.FieldError{Field: "event", Why: fmt.Sprintf("is %d bytes once encoded, more than the %d a Kafka message may hold", len(value), maxMessageBytes), Code: events.CodeOutOfRange})
 	}
@@ -107,7 +114,7 @@ func (p *processor) valid(ev events.Event, dead func(error) outcome) outcome {
 		verdict: ingested,
 		family:  string(fam),
 		eventID: ev.EventID,
-		msg:     kafka.Message{Topic: p.kafkaTopic(fam), Key: []byte(key), Value: value},
+		msg:     kafka.Message{Topic: p.kafkaTopic(fam), Key: keyBytes, Value: value},
 	}
 }
 
