@@ -43,7 +43,7 @@ import (
 
 	"github.com/evalpipe/evalpipe/events"
 	"github.com/evalpipe/evalpipe/kafkaconf"
-	_ "github.com/marcboeker/go-duckdb/v2"
+	_ "github.com/duckdb/duckdb-go/v2"
 )
 
 var (

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/evalpipe/evalpipe/warehouse"
-	"github.com/marcboeker/go-duckdb/v2"
+	"github.com/duckdb/duckdb-go/v2"
 )
 
 // Result formats of /api/query, chosen by the Accept header.

@@ -19,7 +19,7 @@ import (
 	"github.com/evalpipe/evalpipe/broker"
 	"github.com/evalpipe/evalpipe/kafkaconf"
 	"github.com/evalpipe/evalpipe/transform"
-	_ "github.com/marcboeker/go-duckdb/v2"
+	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/segmentio/kafka-go"
 )
 

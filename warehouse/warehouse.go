@@ -20,7 +20,7 @@ import (
 	"github.com/evalpipe/evalpipe/events"
 	"github.com/evalpipe/evalpipe/lake"
 
-	_ "github.com/marcboeker/go-duckdb/v2" // registers the "duckdb" driver
+	_ "github.com/duckdb/duckdb-go/v2" // registers the "duckdb" driver
 )
 
 //go:embed sql/*.sql sql/metrics/*.sql
@@ -250,9 +250,18 @@ func (w *Warehouse) schemaFile(fam events.Family) (string, error) {
 // settings bounds the database before anything is built: memory_limit and
 // threads from the Config, spilling into the warehouse's own temporary
 // folder, and the UTC session time zone.
+//
+// DuckDB's top_n_window_elimination optimizer is off. It rewrites
+// "QUALIFY row_number() OVER (PARTITION BY .. ORDER BY ..) <= n", the
+// shape of every latest-record rule here, into arg_max aggregates. In
+// DuckDB 1.5.6 it fails our quotes query (INTERNAL "Failed to cast
+// expression to type", like duckdb/duckdb#22096), and it has had fixes for
+// silently wrong values and dropped rows (duckdb/duckdb#22849, #23677,
+// #24609). A KPI must not depend on that rewrite being right.
 func (w *Warehouse) settings(ctx context.Context) error {
 	qs := []string{
 		"SET GLOBAL TimeZone = 'UTC'",
+		"SET GLOBAL disabled_optimizers = 'top_n_window_elimination'",
 		"SET GLOBAL memory_limit = " + sqlString(w.cfg.MemoryLimit),
 		"SET GLOBAL temp_directory = " + sqlString(filepath.Join(w.tmp, "spill")),
 	}
