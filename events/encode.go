@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -58,25 +59,32 @@ func appendJSONData(dst []byte, data map[string]any) ([]byte, error) {
 	if data == nil {
 		return append(dst, "null"...), nil
 	}
-	var keysBuf [32]string
-	keys := keysBuf[:0]
-	for k := range data {
-		keys = append(keys, k)
+	// Members taken out in one pass and sorted, rather than keys sorted
+	// and each looked up again.
+	var buf [16]dataMember
+	members := buf[:0]
+	for k, v := range data {
+		members = append(members, dataMember{k, v})
 	}
-	slices.Sort(keys)
+	slices.SortFunc(members, func(a, b dataMember) int { return strings.Compare(a.key, b.key) })
 	dst = append(dst, '{')
-	for i, k := range keys {
+	for i := range members {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = appendJSONString(dst, k)
+		dst = appendJSONString(dst, members[i].key)
 		dst = append(dst, ':')
 		var err error
-		if dst, err = appendJSONValue(dst, data[k]); err != nil {
+		if dst, err = appendJSONValue(dst, members[i].value); err != nil {
 			return dst, err
 		}
 	}
 	return append(dst, '}'), nil
+}
+
+type dataMember struct {
+	key   string
+	value any
 }
 
 func appendJSONValue(dst []byte, v any) ([]byte, error) {

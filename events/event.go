@@ -266,22 +266,22 @@ func decodeData(ev *Event, spec *TypeSpec, raw rawValue) error {
 		extra = fillData(spec, fields, known)
 	}
 	size := len(extra)
-	for _, r := range known {
-		if r.present() {
+	for i := range known {
+		if known[i].present() {
 			size++
 		}
 	}
 	data := make(map[string]any, size)
 	for i := range spec.Fields {
 		f := &spec.Fields[i]
-		r := known[i]
+		r := &known[i]
 		if !r.present() || isNull(r.b) {
 			if f.Required {
 				return &FieldError{Field: "data." + f.Name, Why: "required for " + spec.Name, Code: CodeMissing}
 			}
 			continue
 		}
-		v, err := decodeField(f, r)
+		v, err := decodeField(f, *r)
 		if err != nil {
 			return err
 		}
@@ -406,6 +406,9 @@ func decodeField(f *Field, r rawValue) (any, error) {
 }
 
 func intValue(r rawValue) (int64, error) {
+	if v, ok := smallInt(r.b); ok {
+		return v, nil
+	}
 	n, err := r.number()
 	if err != nil {
 		return 0, err

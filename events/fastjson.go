@@ -137,15 +137,11 @@ func scanMembers(b []byte, member func(key []byte, lo, hi int)) bool {
 		}
 		ks := i + 1
 		j := ks
-		for j < len(b) && b[j] != '"' {
-			c := b[j]
-			if c < 0x20 || c >= 0x80 || c == '\\' {
-				return false // escapes, control or non-ASCII in a key: encoding/json decides
-			}
+		for j < len(b) && byteClass[b[j]]&keyByte != 0 {
 			j++
 		}
-		if j >= len(b) {
-			return false
+		if j >= len(b) || b[j] != '"' {
+			return false // escapes, control or non-ASCII in a key: encoding/json decides
 		}
 		key := b[ks:j]
 		i = skipWS(b, j+1)
@@ -469,8 +465,11 @@ func skipLit(b []byte, i int, lit string) (int, bool) {
 func skipString(b []byte, i int) (int, bool) {
 	i++
 	for i < len(b) {
-		c := b[i]
-		switch {
+		if byteClass[b[i]]&stringByte != 0 {
+			i++
+			continue
+		}
+		switch c := b[i]; {
 		case c == '"':
 			return i + 1, true
 		case c < 0x20:
@@ -501,6 +500,24 @@ func skipString(b []byte, i int) (int, bool) {
 	}
 	return i, false
 }
+
+// byteClass says, for each byte, where it may stand with no further look.
+var byteClass = func() (t [256]uint8) {
+	for c := 0x20; c < 256; c++ {
+		if c != '"' && c != '\\' {
+			t[c] |= stringByte
+			if c < 0x80 {
+				t[c] |= keyByte
+			}
+		}
+	}
+	return t
+}()
+
+const (
+	stringByte = 1 << iota // in a string: not '"', '\\' or a control
+	keyByte                // in a key the fast path takes: ASCII, too
+)
 
 func isHex(c byte) bool {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
@@ -548,6 +565,30 @@ func skipNumber(b []byte, i int) (int, bool) {
 		}
 	}
 	return i, true
+}
+
+// smallInt is json.Number(r).Int64() for r an integer literal of at most
+// 18 digits (which cannot overflow), without a string; ok is false for
+// anything else.
+func smallInt(r []byte) (int64, bool) {
+	d := r
+	if len(d) > 0 && d[0] == '-' {
+		d = d[1:]
+	}
+	if slowOnly || len(d) == 0 || len(d) > 18 || (d[0] == '0' && len(d) > 1) {
+		return 0, false
+	}
+	var v int64
+	for _, c := range d {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	if len(d) < len(r) {
+		v = -v
+	}
+	return v, true
 }
 
 // isNumberLit reports whether r (already valid JSON, no surrounding space)

@@ -3,6 +3,7 @@ package events
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -168,6 +169,26 @@ func TestFastPathAgreesMutated(t *testing.T) {
 		}
 	}
 	t.Logf("%d mutated lines agree", n)
+}
+
+// TestSmallInt: smallInt agrees with the general path (a JSON number,
+// then json.Number.Int64) where it answers, and answers for the plain
+// integers it is for.
+func TestSmallInt(t *testing.T) {
+	for _, s := range []string{"0", "-0", "7", "-7", "10", "123456789012345678", "-123456789012345678",
+		"1234567890123456789", "9223372036854775807", "00", "01", "-01", "-", "", "1.0", "1e2", " 1", "1 ", "+1", "0x1"} {
+		v, ok := smallInt([]byte(s))
+		n, err := rawValue{b: []byte(s)}.number()
+		want, err2 := n.Int64()
+		err = errors.Join(err, err2)
+		plain := s != "" && len(strings.TrimPrefix(s, "-")) <= 18 && validNumber([]byte(s)) && !strings.ContainsAny(s, ".eE")
+		switch {
+		case ok && (err != nil || v != want):
+			t.Errorf("smallInt(%q) = %d, json.Number %d %v", s, v, want, err)
+		case !ok && plain:
+			t.Errorf("smallInt(%q) declines a plain integer", s)
+		}
+	}
 }
 
 func FuzzFastPathAgrees(f *testing.F) {
