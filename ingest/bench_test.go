@@ -50,3 +50,44 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(events)/b.Elapsed().Seconds(), "events/s")
 }
+
+// BenchmarkProcessor measures one record's conversion alone (decode,
+// validate, pseudonymise, encode; for CSV, split and map first), without
+// the file, the broker or the benchmark's own setup that BenchmarkIngest
+// also counts.
+//
+//	go test ./ingest -run '^$' -bench Processor
+func BenchmarkProcessor(b *testing.B) {
+	m, err := LoadMapping(filepath.Join("mappings", "iaptus-appointments.yaml"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	header, _ := splitCSV("AppointmentID,PathwayID,NHSNumber,ServiceCode,AppointmentDateTime,AppointmentType,AttendanceStatus,ClinicianCode,ClinicianRole,Step,DurationMinutes,PeerCoDelivered,ContactMedium")
+	csvP := fuzzProcessor(b)
+	csvP.mapping = m
+	if csvP.cols, err = m.bind(header); err != nil {
+		b.Fatal(err)
+	}
+	csvP.ncols = len(header)
+	nhs := nhsNumber(7)
+	for _, c := range []struct {
+		name string
+		p    *processor
+		conv func(*processor, record) outcome
+		rec  string
+	}{
+		{"ndjson/referral", fuzzProcessor(b), (*processor).ndjson, referral("b1", nhs, "1980-01-02")},
+		{"ndjson/session", fuzzProcessor(b), (*processor).ndjson, session("b2", "p"+nhs[:6])},
+		{"csv/appointment", csvP, (*processor).csvRow, "A1,P1," + spaced(nhs) + ",svc,30/03/2024 23:30,Assessment,Attended,C1,PWP,2,45,N,Telephone"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			rec := record{line: 1, data: []byte(c.rec)}
+			b.ReportAllocs()
+			for b.Loop() {
+				if o := c.conv(c.p, rec); o.verdict != ingested {
+					b.Fatalf("%s: %s", c.rec, o.msg.Value)
+				}
+			}
+		})
+	}
+}
