@@ -135,32 +135,9 @@ func FuzzCSVRow(f *testing.F) {
 	f.Add(false, `"3,",r1,"94347""65919",1990-02-03,svc,"01/04/2024`+"\n"+`09:00",T`)
 	f.Add(true, `1,r1,L1,svc,2024-05-01T09:00:00Z,,phq9,baseline,1;2;3;0;1;2;3;0;1,,`)
 	f.Add(true, `1,r1,L1,svc,2024-05-01 09:00:00,2024-13-01,eq5d5l,discharge,[1,2,3,4,5],0.5,101`)
-	session, err := ParseMapping("session.yaml", []byte(fuzzSessionMapping))
-	if err != nil {
-		f.Fatal(err)
-	}
-	outcome, err := ParseMapping("outcome.yaml", []byte(fuzzOutcomeMapping))
-	if err != nil {
-		f.Fatal(err)
-	}
-	bound := func(m *Mapping, header string) *processor {
-		p := fuzzProcessor(f)
-		p.mapping = m
-		h, _ := splitCSV(header)
-		p.cols, err = m.bind(h)
-		if err != nil {
-			f.Fatal(err)
-		}
-		p.ncols = len(h)
-		for i, t := range m.targets {
-			if t.ident {
-				p.idCols = append(p.idCols, p.cols[i])
-			}
-		}
-		return p
-	}
-	ps := bound(session, "ID,R,NHS,DOB,S,When,Kind,Att,W,Role,Step,Dur,Peer")
-	po := bound(outcome, "ID,R,L,S,When,Rec,M,TP,Items,Total,VAS")
+	ps := boundProcessor(f, fuzzSessionMapping, "ID,R,NHS,DOB,S,When,Kind,Att,W,Role,Step,Dur,Peer")
+	po := boundProcessor(f, fuzzOutcomeMapping, "ID,R,L,S,When,Rec,M,TP,Items,Total,VAS")
+	pc := boundProcessor(f, fuzzConstantsMapping, "ID,R,L,S,When,M,TP,Items,Total,Weeks")
 	f.Fuzz(func(t *testing.T, useOutcome bool, row string) {
 		p := ps
 		if useOutcome {
@@ -172,6 +149,8 @@ func FuzzCSVRow(f *testing.F) {
 				t.Fatalf("row %q gave invalid JSON %s", row, line)
 			}
 		}
+		rowAgrees(t, p, row)
+		rowAgrees(t, pc, row)
 		o := p.csvRow(record{line: 2, data: []byte(row)})
 		var extra []string
 		if cells, err := splitCSV(row); err == nil {

@@ -263,83 +263,102 @@ func (m *Mapping) bind(header []string) ([]int, error) {
 
 // row converts one CSV row into an event JSON object for events.Decode.
 // idents receives the cells that hold direct identifiers.
+//
+// The object is written directly, with no map in between: a constant is
+// written unless its column has a value in this row (a column wins over a
+// constant), so no key repeats.
 func (m *Mapping) row(cells []string, cols []int) (line []byte, idents []string, err error) {
-	env := make(map[string]any, len(m.targets)+len(m.Constants))
-	data := map[string]any{}
-	for k, v := range m.Constants {
-		if name, ok := strings.CutPrefix(k, "data."); ok {
-			data[name] = m.convertConst(k, v)
-		} else {
-			env[k] = v
-		}
-	}
 	for i, t := range m.targets {
 		cell := cells[cols[i]]
 		if t.ident && cell != "" {
 			idents = append(idents, cell)
 		}
 	}
+	var buf [24]any
+	vals, err := m.values(buf[:0], cells, cols)
+	if err != nil {
+		return nil, idents, err
+	}
+	given := func(key string) bool { // a target for key has a value in this row
+		for i := range m.targets {
+			if m.targets[i].key == key {
+				return vals[i] != nil
+			}
+		}
+		return false
+	}
+	b := append(make([]byte, 0, 512), `{"type":`...)
+	b = events.AppendJSONString(b, m.Type)
+	for _, data := range []bool{false, true} {
+		first := data // the envelope's members follow "type"
+		if data {
+			b = append(b, `,"data":{`...)
+		}
+		add := func(name string, v any) {
+			if !first {
+				b = append(b, ',')
+			}
+			first = false
+			if id, ok := v.(string); ok && !data && name == "event_id" {
+				v = m.EventIDPrefix + id
+			}
+			b = events.AppendJSONString(b, name)
+			b = append(b, ':')
+			if b, err = appendRowValue(b, v); err != nil {
+				err = fmt.Errorf("encode row: %w", err)
+			}
+		}
+		for k, v := range m.Constants {
+			name, isData := strings.CutPrefix(k, "data.")
+			switch {
+			case isData != data || given(k):
+			case data:
+				add(name, m.convertConst(k, v))
+			default:
+				add(name, v) // an envelope constant goes as written, a string
+			}
+		}
+		for i, t := range m.targets {
+			if t.data == data && vals[i] != nil {
+				add(t.name, vals[i])
+			}
+		}
+		if err != nil {
+			return nil, idents, err
+		}
+	}
+	return append(b, "}}"...), idents, nil
+}
+
+// values appends to vals each target's value in the row, nil when its
+// cell is empty (an absent field).
+func (m *Mapping) values(vals []any, cells []string, cols []int) ([]any, error) {
 	for i, t := range m.targets {
 		cell := cells[cols[i]]
 		if cell == "" {
-			continue // an empty cell is an absent field
+			vals = append(vals, nil)
+			continue
 		}
 		if t.values != nil {
 			v, ok := t.values[cell]
 			if !ok {
-				return nil, idents, &events.FieldError{Field: t.key, Value: m.echo(&t, cell), Why: fmt.Sprintf("no entry for this value under values.%s in mapping %s", t.key, m.file), Code: events.CodeBadValue}
+				return nil, &events.FieldError{Field: t.key, Value: m.echo(&t, cell), Why: fmt.Sprintf("no entry for this value under values.%s in mapping %s", t.key, m.file), Code: events.CodeBadValue}
 			}
 			cell = v
 		}
 		v, err := m.convert(&t, cell)
 		if err != nil {
-			return nil, idents, err
+			return nil, err
 		}
-		if t.data {
-			data[t.name] = v
-		} else {
-			env[t.name] = v
-		}
+		vals = append(vals, v)
 	}
-	env["type"] = m.Type
-	if id, ok := env["event_id"].(string); ok {
-		env["event_id"] = m.EventIDPrefix + id
-	}
-	env["data"] = data
-	b, err := appendRowObject(make([]byte, 0, 512), env)
-	if err != nil {
-		return nil, idents, fmt.Errorf("encode row: %w", err)
-	}
-	return b, idents, nil
-}
-
-// appendRowObject writes m as a JSON object. The object row builds is read
-// only by events.Decode, so its keys need no order (each comes from a map:
-// none repeats).
-func appendRowObject(b []byte, m map[string]any) ([]byte, error) {
-	b = append(b, '{')
-	first := true
-	for k, v := range m {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = events.AppendJSONString(b, k)
-		b = append(b, ':')
-		var err error
-		if b, err = appendRowValue(b, v); err != nil {
-			return b, err
-		}
-	}
-	return append(b, '}'), nil
+	return vals, nil
 }
 
 // appendRowValue writes one of convert's values as JSON (raw values were
 // checked by convert).
 func appendRowValue(b []byte, v any) ([]byte, error) {
 	switch x := v.(type) {
-	case map[string]any:
-		return appendRowObject(b, x)
 	case string:
 		return events.AppendJSONString(b, x), nil
 	case bool:
@@ -463,7 +482,8 @@ func (m *Mapping) dateTime(t *target, cell string) (any, error) {
 	// last Sunday of March in London) does not exist; Go would silently move
 	// it by an hour. Parsed as UTC, the cell keeps its wall clock as written.
 	if hasNoZone(m.TimeFormat) {
-		if wall, err := time.Parse(m.TimeFormat, cell); err == nil && ts.Format(m.TimeFormat) != wall.Format(m.TimeFormat) {
+		var b1, b2 [64]byte
+		if wall, err := time.Parse(m.TimeFormat, cell); err == nil && string(ts.AppendFormat(b1[:0], m.TimeFormat)) != string(wall.AppendFormat(b2[:0], m.TimeFormat)) {
 			return nil, &events.FieldError{Field: t.key, Value: m.echo(t, cell), Why: fmt.Sprintf("does not exist in %s (the clocks went forward)", m.TimeZone), Code: events.CodeBadValue}
 		}
 	}

@@ -164,7 +164,7 @@ func scanCSV(b []byte, st csvState) csvState {
 // separated, fields optionally quoted, "" for a quote inside quotes). A
 // quote inside an unquoted field is kept as it is.
 func splitCSV(rec string) ([]string, error) {
-	var cells []string
+	cells := make([]string, 0, strings.Count(rec, ",")+1) // at most
 	i := 0
 	for {
 		if i < len(rec) && rec[i] == '"' {
