@@ -66,7 +66,15 @@ func appendJSONData(dst []byte, data map[string]any) ([]byte, error) {
 	for k, v := range data {
 		members = append(members, dataMember{k, v})
 	}
-	slices.SortFunc(members, func(a, b dataMember) int { return strings.Compare(a.key, b.key) })
+	if len(members) <= 12 { // the usual few: insertion sort, no calls
+		for i := 1; i < len(members); i++ {
+			for j := i; j > 0 && members[j].key < members[j-1].key; j-- {
+				members[j], members[j-1] = members[j-1], members[j]
+			}
+		}
+	} else {
+		slices.SortFunc(members, func(a, b dataMember) int { return strings.Compare(a.key, b.key) })
+	}
 	dst = append(dst, '{')
 	for i := range members {
 		if i > 0 {

@@ -30,6 +30,14 @@ func TestAppendJSONMatchesMarshal(t *testing.T) {
 				"Upper": "k", "_": "u",
 			}
 		}),
+		// Twelve members and thirteen: either side of AppendJSON's
+		// switch from insertion sort.
+		with(func(e *Event) {
+			e.Data = map[string]any{"z": 1.0, "_": "u", "Z": true, "a": "x", "é": "y", "ab": int64(2), "a_b": int64(3), "": "empty", "B": "b", "aa": "c", "~": "t", "0": "n"}
+		}),
+		with(func(e *Event) {
+			e.Data = map[string]any{"z": 1.0, "_": "u", "Z": true, "a": "x", "é": "y", "ab": int64(2), "a_b": int64(3), "": "empty", "B": "b", "aa": "c", "~": "t", "0": "n", "a0": false}
+		}),
 		with(func(e *Event) { e.EventID = "é-\u2029"; e.Source = "a&b" }),
 		with(func(e *Event) {
 			loc := time.FixedZone("BST", 3600)

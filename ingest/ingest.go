@@ -403,7 +403,7 @@ func (r *run) convert(ctx context.Context, in input, skip int64) (batches <-chan
 	}
 	rr := newRecordReader(f, sha256.New(), in.csv, MaxLineBytes)
 	p := &processor{
-		kafkaTopic: r.cfg.Kafka.Topic,
+		kafkaTopic: topicNames(r.cfg.Kafka.Topic),
 		opts:       events.DecodeOptions{Pseudonymiser: r.cfg.Pseudonymiser, Now: r.cfg.Now},
 		now:        r.cfg.Now,
 		origin:     in.path,

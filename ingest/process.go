@@ -45,6 +45,21 @@ type processor struct {
 	ncols   int
 }
 
+// topicNames returns topic, with each family's topic named once rather than
+// joined afresh for every message.
+func topicNames(topic func(events.Family) string) func(events.Family) string {
+	names := make(map[events.Family]string, len(events.Families)+1)
+	for _, f := range append([]events.Family{events.DeadLetter}, events.Families...) {
+		names[f] = topic(f)
+	}
+	return func(f events.Family) string {
+		if t, ok := names[f]; ok {
+			return t
+		}
+		return topic(f)
+	}
+}
+
 // ndjson handles one NDJSON line.
 func (p *processor) ndjson(rec record) outcome {
 	if rec.tooLong {

@@ -98,7 +98,7 @@ func (p *Pusher) Push(ctx context.Context, origin string, body io.Reader) ([]Lin
 	defer p.mu.Unlock()
 	var sum Summary
 	proc := &processor{
-		kafkaTopic: p.cfg.Kafka.Topic,
+		kafkaTopic: topicNames(p.cfg.Kafka.Topic),
 		opts:       events.DecodeOptions{Pseudonymiser: p.cfg.Pseudonymiser, Now: p.cfg.Now},
 		now:        p.cfg.Now,
 		origin:     origin,
