@@ -204,13 +204,7 @@ func ageBandValue(band string) any {
 	return band
 }
 
-var boxedAgeBands = func() []any {
-	out := make([]any, len(AgeBands))
-	for i, b := range AgeBands {
-		out[i] = b
-	}
-	return out
-}()
+var boxedAgeBands = box(AgeBands)
 
 func decodePerson(ev *Event, spec *TypeSpec, env *envelope, p *Pseudonymiser) error {
 	person, err := env.str(envPerson, false, 64)

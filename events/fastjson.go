@@ -609,12 +609,18 @@ func init() {
 	for i := range Types {
 		for j := range Types[i].Fields {
 			f := &Types[i].Fields[j]
-			f.boxed = make([]any, len(f.Values))
-			for k, v := range f.Values {
-				f.boxed[k] = v
-			}
+			f.boxed = box(f.Values)
 		}
 	}
+}
+
+// box returns strs as interface values.
+func box(strs []string) []any {
+	out := make([]any, len(strs))
+	for i, s := range strs {
+		out[i] = s
+	}
+	return out
 }
 
 // value is f.Values[i] as an interface value.
