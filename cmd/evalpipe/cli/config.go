@@ -61,9 +61,8 @@ type WarehouseConfig struct {
 	// DuckDB spills to a temporary folder. Default 512MB
 	// (warehouse.DefaultMemoryLimit).
 	MemoryLimit string `yaml:"memory_limit"`
-	// Threads is DuckDB's worker threads. Default 1 (see
-	// warehouse.Config.Threads: DuckDB 1.4 spilling in parallel is not
-	// safe); raise it together with memory_limit.
+	// Threads is DuckDB's worker threads. Default 2
+	// (warehouse.DefaultThreads); raise it together with memory_limit.
 	Threads int `yaml:"threads"`
 }
 
@@ -143,7 +142,7 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("warehouse.memory_limit = %q: want a size such as 512MB or 2GB", c.Warehouse.MemoryLimit)
 	}
 	if c.Warehouse.Threads < 0 {
-		return fmt.Errorf("warehouse.threads = %d: want 1 or more (leave it out for the default, 1)", c.Warehouse.Threads)
+		return fmt.Errorf("warehouse.threads = %d: want 1 or more (leave it out for the default, %d)", c.Warehouse.Threads, warehouse.DefaultThreads)
 	}
 	if err := c.Serve.validate(); err != nil {
 		return err
