@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -142,27 +143,30 @@ func writeJSONAtomic(path string, v any) error {
 }
 
 // hashFile returns the SHA-256 of the whole file and of its first at bytes
-// (empty when the file is shorter), in one pass.
-func hashFile(path string, at int64) (whole, prefix string, size int64, err error) {
+// (empty when the file is shorter), in one pass, with the hash's state
+// after those at bytes (nil when the file is shorter): a reader that
+// resumes at at goes on from it rather than hashing the prefix again.
+func hashFile(path string, at int64) (whole, prefix string, state []byte, err error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", "", 0, err
+		return "", "", nil, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	if at > 0 {
 		n, err := io.CopyN(h, f, at)
-		size = n
 		if err != nil && !errors.Is(err, io.EOF) {
-			return "", "", 0, err
+			return "", "", nil, err
 		}
 		if n == at {
 			prefix = hex.EncodeToString(h.Sum(nil))
+			if state, err = h.(encoding.BinaryMarshaler).MarshalBinary(); err != nil {
+				return "", "", nil, err
+			}
 		}
 	}
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", "", 0, err
+	if _, err := io.Copy(h, f); err != nil {
+		return "", "", nil, err
 	}
-	return hex.EncodeToString(h.Sum(nil)), prefix, size + n, nil
+	return hex.EncodeToString(h.Sum(nil)), prefix, state, nil
 }

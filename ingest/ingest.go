@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"crypto/sha256"
+	"encoding"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -258,6 +259,12 @@ const maxPendingBytes = 16 << 20
 // are converted, and the hash is awaited before the first produce; only if
 // the content proves already ingested is the conversion started again,
 // skipping everything.
+//
+// Resuming, the reader hashes on from hashFile's state after the verified
+// prefix instead of hashing it again: this run produces nothing from those
+// bytes, so what its checkpoints must cover is the prefix the checkpoint
+// proved acknowledged, followed by what the reader itself read. (Were the
+// prefix rewritten after hashFile, the next run sees a changed file.)
 func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 	fsum := FileSummary{Path: in.path}
 	cp, err := r.store.load(in.abs)
@@ -270,16 +277,18 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 	}
 	type hashed struct {
 		whole, prefix string
+		state         []byte
 		err           error
 	}
 	hashing := make(chan hashed, 1)
 	go func() {
-		whole, prefix, _, err := hashFile(in.path, at)
-		hashing <- hashed{whole, prefix, err}
+		whole, prefix, state, err := hashFile(in.path, at)
+		hashing <- hashed{whole, prefix, state, err}
 	}()
 	var (
 		whole       string
 		seenContent *contentEntry
+		resumeState []byte // the hash after the skipped prefix, when resuming
 	)
 	// decide waits for the hash and returns where the file's records start
 	// to be new. (Comparing records' starts, not ends, matters when the
@@ -302,7 +311,7 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 				fsum.Note = "same content as " + seenContent.Path
 			}
 		case cp != nil && cp.Offset > 0 && h.prefix == cp.PrefixSHA256:
-			skip = cp.Offset
+			skip, resumeState = cp.Offset, h.state
 			fsum.Note = fmt.Sprintf("resumed after line %d", cp.Lines)
 		case cp != nil && cp.Offset > 0:
 			r.cfg.Logger.Warn("ingest: file changed since its checkpoint; reading it again from the start (the warehouse de-duplicates by event_id)", "path", in.path)
@@ -317,7 +326,7 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 			return fsum, err
 		}
 	}
-	batches, stop, err := r.convert(ctx, in, skip)
+	batches, stop, err := r.convert(ctx, in, skip, resumeState)
 	if err != nil {
 		if !decided {
 			<-hashing
@@ -344,7 +353,7 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 			}
 			if skip > 0 { // already ingested: count it all as duplicates
 				stop()
-				if batches, stop, err = r.convert(ctx, in, skip); err != nil {
+				if batches, stop, err = r.convert(ctx, in, skip, nil); err != nil {
 					return fsum, err
 				}
 				continue
@@ -395,13 +404,24 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 
 // convert opens the file and starts converting its records from the
 // start, those before skip counted as already in Kafka, into batches.
-// stop ends the conversion and closes the file.
-func (r *run) convert(ctx context.Context, in input, skip int64) (batches <-chan *batch, stop func(), err error) {
+// resumeState, when not nil, is the SHA-256 state after the first skip
+// bytes, which the checkpoint proved are the ones acknowledged: the reader
+// hashes on from there. stop ends the conversion and closes the file.
+func (r *run) convert(ctx context.Context, in input, skip int64, resumeState []byte) (batches <-chan *batch, stop func(), err error) {
+	h := sha256.New()
+	var hashFrom int64
+	if resumeState != nil {
+		if err := h.(encoding.BinaryUnmarshaler).UnmarshalBinary(resumeState); err != nil {
+			return nil, nil, fmt.Errorf("ingest %s: %w", in.path, err)
+		}
+		hashFrom = skip
+	}
 	f, err := os.Open(in.path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ingest %s: %w", in.path, err)
 	}
-	rr := newRecordReader(f, sha256.New(), in.csv, MaxLineBytes)
+	rr := newRecordReader(f, h, in.csv, MaxLineBytes)
+	rr.hashFrom = hashFrom
 	p := &processor{
 		kafkaTopic: topicNames(r.cfg.Kafka.Topic),
 		opts:       events.DecodeOptions{Pseudonymiser: r.cfg.Pseudonymiser, Now: r.cfg.Now},

@@ -2,6 +2,8 @@ package ingest
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -191,6 +193,7 @@ func TestAppendedFile(t *testing.T) {
 	if n := len(readTopic(t, brokers, kc.Topic(events.Sessions))); n != 5 {
 		t.Errorf("sessions topic holds %d messages, want 5", n)
 	}
+	checkCompleteCheckpoint(t, cfg, path)
 }
 
 // TestResumeAfterKill stops a run after its first acknowledged batch, as a
@@ -234,6 +237,7 @@ func TestResumeAfterKill(t *testing.T) {
 	if len(msgs) != 100 || len(ids) != 100 {
 		t.Errorf("topic holds %d messages with %d distinct ids, want 100 and 100", len(msgs), len(ids))
 	}
+	checkCompleteCheckpoint(t, cfg, path)
 }
 
 func TestBadInputs(t *testing.T) {
@@ -307,5 +311,38 @@ func TestSummaryString(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("String() lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// checkCompleteCheckpoint checks that a resumed run, whose reader hashed on
+// from the state after the skipped prefix, left the checkpoint a run
+// reading the whole file would: the file's SHA-256 as prefix and content,
+// so that a further run finds it already ingested.
+func checkCompleteCheckpoint(t *testing.T, cfg Config, path string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(b)
+	want := hex.EncodeToString(sum[:])
+	abs, _ := filepath.Abs(path)
+	st, err := openStore(cfg.StateDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := st.load(abs)
+	if err != nil || cp == nil {
+		t.Fatalf("checkpoint of %s: %v, %v", path, cp, err)
+	}
+	if !cp.Complete || cp.Offset != int64(len(b)) || cp.PrefixSHA256 != want || cp.ContentSHA256 != want {
+		t.Errorf("checkpoint %+v; want complete at %d with prefix and content %s", cp, len(b), want)
+	}
+	again, err := Ingest(context.Background(), cfg, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Ingested != 0 || again.PerFile[0].Note != "already ingested" {
+		t.Errorf("a further run: ingested %d, note %q; want 0, already ingested", again.Ingested, again.PerFile[0].Note)
 	}
 }

@@ -22,16 +22,20 @@ type record struct {
 
 // recordReader splits a file into records, skipping blank lines, while
 // hashing every byte it consumes so that a checkpoint can prove which prefix
-// of the file it covers.
+// of the file it covers. When resuming, h arrives holding the state after
+// the checkpoint's verified prefix and hashFrom is that prefix's length:
+// the bytes before it are read (their records are counted as resumed) but
+// not hashed again.
 type recordReader struct {
-	br    *bufio.Reader
-	h     hash.Hash
-	off   int64
-	lines int64
-	csv   bool // join physical lines while inside a quoted field
-	max   int
-	buf   []byte
-	eof   bool
+	br       *bufio.Reader
+	h        hash.Hash
+	hashFrom int64
+	off      int64
+	lines    int64
+	csv      bool // join physical lines while inside a quoted field
+	max      int
+	buf      []byte
+	eof      bool
 }
 
 func newRecordReader(r io.Reader, h hash.Hash, csv bool, max int) *recordReader {
@@ -77,7 +81,9 @@ func (r *recordReader) physicalLine(rec *record) (int, error) {
 	for {
 		chunk, err := r.br.ReadSlice('\n')
 		if len(chunk) > 0 {
-			r.h.Write(chunk)
+			if r.off+int64(len(chunk)) > r.hashFrom {
+				r.h.Write(chunk[max(r.hashFrom-r.off, 0):])
+			}
 			r.off += int64(len(chunk))
 			body := chunk
 			if err == nil { // ends in '\n'
