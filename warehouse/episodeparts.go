@@ -16,25 +16,62 @@ import (
 // 108 s where 4 took 51 s.
 const episodeBytesPerReferral = 600
 
-// episodeStatements turns the episodes statement of 04_episodes.sql into
-// the statements that build the table in parts: one CREATE for the first
-// part, an INSERT for each other. The number of parts grows with the
-// referrals and shrinks with memory_limit; Config.episodeParts overrides it.
-func (w *Warehouse) episodeStatements(ctx context.Context, q string) ([]string, error) {
-	parts := w.cfg.episodeParts
-	if parts == 0 {
-		var n int64
-		if err := w.db.QueryRowContext(ctx, "SELECT count(*) FROM referrals").Scan(&n); err != nil {
-			return nil, fmt.Errorf("warehouse: count referrals: %w", err)
-		}
-		limit, err := parseSize(w.cfg.MemoryLimit)
-		if err != nil {
-			return nil, err
-		}
-		perPart := max(1, limit/2/episodeBytesPerReferral)
-		parts = int(max(1, (n+perPart-1)/perPart))
+// maxEpisodeParts bounds the retries of buildEpisodes.
+const maxEpisodeParts = 256
+
+// buildEpisodes runs the episodes statement of 04_episodes.sql in parts.
+// The number of parts is an estimate (episodeParts); the memory a part needs
+// depends on the lake's shape (sessions and scores per referral) and on
+// the threads, so when a part runs out of DuckDB's memory_limit the table
+// is built again from the start in twice as many parts, up to
+// maxEpisodeParts, and the retry is logged. A build that still does not
+// fit fails with DuckDB's error, which Open turns into its hint.
+func (w *Warehouse) buildEpisodes(ctx context.Context, file, q string) error {
+	parts, err := w.episodeParts(ctx)
+	if err != nil {
+		return err
 	}
-	if parts == 1 {
+	for {
+		runs, err := episodeStatements(q, parts)
+		if err != nil {
+			return err
+		}
+		err = w.runParts(ctx, file, "episodes", runs)
+		if err == nil || !isOutOfMemory(err) || parts*2 > maxEpisodeParts {
+			return err
+		}
+		if w.cfg.Logger != nil {
+			w.cfg.Logger.Info("warehouse: episodes ran out of memory_limit; building them again in more parts",
+				"parts", parts, "retry_parts", parts*2, "memory_limit", w.cfg.MemoryLimit, "threads", w.cfg.Threads)
+		}
+		parts *= 2
+	}
+}
+
+// episodeParts is how many parts episodes is first built in: Config's
+// episodeParts when set, else memory_limit/2/episodeBytesPerReferral
+// referrals a part.
+func (w *Warehouse) episodeParts(ctx context.Context) (int, error) {
+	if w.cfg.episodeParts > 0 {
+		return w.cfg.episodeParts, nil
+	}
+	var n int64
+	if err := w.db.QueryRowContext(ctx, "SELECT count(*) FROM referrals").Scan(&n); err != nil {
+		return 0, fmt.Errorf("warehouse: count referrals: %w", err)
+	}
+	limit, err := parseSize(w.cfg.MemoryLimit)
+	if err != nil {
+		return 0, err
+	}
+	perPart := max(1, limit/2/episodeBytesPerReferral)
+	return int(max(1, (n+perPart-1)/perPart)), nil
+}
+
+// episodeStatements turns the episodes statement into the statements that
+// build the table in parts: one CREATE for the first part, an INSERT for
+// each other.
+func episodeStatements(q string, parts int) ([]string, error) {
+	if parts <= 1 {
 		return []string{strings.ReplaceAll(q, "{{episode_part}}", "TRUE")}, nil
 	}
 	const create = "CREATE OR REPLACE TABLE episodes AS"
@@ -50,6 +87,11 @@ func (w *Warehouse) episodeStatements(ctx context.Context, q string) ([]string, 
 		out[k] = s
 	}
 	return out, nil
+}
+
+// isOutOfMemory reports whether err is DuckDB's "Out of Memory Error".
+func isOutOfMemory(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "Out of Memory Error")
 }
 
 // parseSize reads a size Config.Validate accepted (memoryLimitPattern):

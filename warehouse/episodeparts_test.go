@@ -3,7 +3,13 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log/slog"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -88,5 +94,64 @@ func TestParseSize(t *testing.T) {
 		if _, err := parseSize(bad); err == nil {
 			t.Errorf("parseSize(%q): no error", bad)
 		}
+	}
+}
+
+// When a part of episodes runs out of memory, the table is built again in
+// twice as many parts, with the same rows and KPIs as one query. The
+// failure is DuckDB's own error text, injected for builds in fewer than
+// four parts (a real one needs a lake of millions of events).
+func TestEpisodesRetryInMorePartsOnOutOfMemory(t *testing.T) {
+	one := openFixture(t, Config{Population: 200000})
+	wantRows, wantRes := episodeRows(t, one), tt(t, one)
+
+	lake := t.TempDir()
+	b, err := os.ReadFile(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeLake(t, lake, b)
+	var logs strings.Builder
+	var tried []int
+	partsOf := regexp.MustCompile(`hash\(referral_id\) % (\d+) = 0`)
+	cfg := Config{Population: 200000, Lake: lake, episodeParts: 1,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		buildHook: func(q string) error {
+			if !strings.Contains(q, "CREATE OR REPLACE TABLE episodes") {
+				return nil
+			}
+			n := 1
+			if m := partsOf.FindStringSubmatch(q); m != nil {
+				n, _ = strconv.Atoi(m[1])
+			}
+			tried = append(tried, n)
+			if n < 4 {
+				return errors.New("Out of Memory Error: could not allocate block of size 256.0 KiB (366.3 MiB/366.2 MiB used)")
+			}
+			return nil
+		}}
+	w := openFixture(t, cfg)
+	if fmt.Sprint(tried) != "[1 2 4]" {
+		t.Errorf("episodes were tried in parts %v, want [1 2 4]", tried)
+	}
+	if got := episodeRows(t, w); fmt.Sprint(got) != fmt.Sprint(wantRows) {
+		t.Errorf("after the retries episodes differ from the one-query build: %d rows, want %d", len(got), len(wantRows))
+	}
+	if tt(t, w) != wantRes {
+		t.Error("after the retries the talking-therapies result differs from the one-query build")
+	}
+	if n := strings.Count(logs.String(), "building them again in more parts"); n != 2 {
+		t.Errorf("logged %d retries, want 2:\n%s", n, logs.String())
+	}
+
+	// Any other error is not retried.
+	cfg.buildHook = func(q string) error {
+		if strings.Contains(q, "CREATE OR REPLACE TABLE episodes") {
+			return errors.New("IO Error: disk full")
+		}
+		return nil
+	}
+	if _, err := Open(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("a non-memory error in episodes: got %v, want it returned", err)
 	}
 }
