@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -19,15 +20,21 @@ import (
 
 // TestKillIngest kills `evalpipe ingest` part-way through a file of more
 // than one checkpoint batch (5,000 lines), runs the same command again and
-// checks exactly-once down to the lake's rows:
+// checks exactly-once in the warehouse, and down to the lake's rows where
+// the kill cannot fall in ingest's at-least-once window:
 //
-//   - after_checkpoint: killed just after a batch's checkpoint was saved;
-//   - random: killed at a seeded delay after the first checkpoint appeared.
+//   - after_checkpoint: killed just after a batch's checkpoint was saved:
+//     exactly once in the lake too;
 //   - before_checkpoint: killed after Kafka acknowledged a batch but before
 //     its checkpoint was saved. The rerun cannot know the batch arrived and
 //     produces it again, so the lake holds those events twice; the
 //     warehouse, which de-duplicates by event_id, must still count each
-//     once (the at-least-once window documented in ingest).
+//     once (the at-least-once window documented in ingest);
+//   - random: killed at a seeded delay after the first checkpoint appeared.
+//     The kill may fall in that window (it did in about one run in four:
+//     3,000-4,400 lake duplicates), so it is held to before_checkpoint's
+//     rule: at most one batch twice in the lake, each event once in the
+//     warehouse.
 func TestKillIngest(t *testing.T) {
 	ref := clean(t, large)
 	for _, tt := range []struct {
@@ -35,28 +42,21 @@ func TestKillIngest(t *testing.T) {
 		lakeDuplicates  bool
 	}{
 		{"after_checkpoint", "ingest.after_checkpoint:crash@5", false},
-		{"random", "", false},
+		{"random", "", true},
 		{"before_checkpoint", "ingest.before_checkpoint:crash@5", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			data := t.TempDir()
-			startBroker(t, data)
-			var p *proc
+			var data string
 			if tt.failpoint != "" {
-				p = start(t, data, []string{"EVALPIPE_FAILPOINT=" + tt.failpoint}, "ingest", large)
+				data = t.TempDir()
+				startBroker(t, data)
+				p := start(t, data, []string{"EVALPIPE_FAILPOINT=" + tt.failpoint}, "ingest", large)
+				if ok, err := p.exited(2 * time.Minute); !ok || !killed(err) {
+					t.Fatalf("ingest: exited %v, %v; want killed\n%s", ok, err, p.Stderr())
+				}
 			} else {
-				rng := seed(t)
-				p = start(t, data, nil, "ingest", large)
-				waitFor(t, time.Minute, "the first checkpoint", func() bool {
-					m, _ := filepath.Glob(filepath.Join(data, "ingest", "files", "*.json"))
-					return len(m) > 0
-				})
-				time.Sleep(time.Duration(rng.IntN(400)) * time.Millisecond)
-				p.kill()
-			}
-			if ok, err := p.exited(2 * time.Minute); !ok || !killed(err) {
-				t.Fatalf("ingest: exited %v, %v; want killed\n%s", ok, err, p.Stderr())
+				data = killIngestAtRandom(t, seed(t))
 			}
 			second := ingestedOf(t, evalpipe(t, data, "ingest", large))
 			t.Logf("the rerun ingested %d of %d", second, ref.ingested)
@@ -80,6 +80,37 @@ func TestKillIngest(t *testing.T) {
 				t.Errorf("KPIs differ from a clean run's")
 			}
 		})
+	}
+}
+
+// killIngestAtRandom starts ingest of the large input on a new broker and
+// kills it at a seeded delay after its first checkpoint appears, returning
+// the data folder. Ingest takes well under a second here, so a delay can
+// fall after it has finished: then it tries again on a fresh folder with
+// half the longest delay, up to six times.
+func killIngestAtRandom(t *testing.T, rng *rand.Rand) string {
+	t.Helper()
+	longest := 400 * time.Millisecond
+	for try := 1; ; try++ {
+		data := t.TempDir()
+		startBroker(t, data)
+		p := start(t, data, nil, "ingest", large)
+		waitFor(t, time.Minute, "the first checkpoint", func() bool {
+			m, _ := filepath.Glob(filepath.Join(data, "ingest", "files", "*.json"))
+			return len(m) > 0
+		})
+		delay := time.Duration(rng.Int64N(int64(longest)))
+		time.Sleep(delay)
+		p.kill()
+		ok, err := p.exited(2 * time.Minute)
+		if ok && killed(err) {
+			t.Logf("ingest killed %v after its first checkpoint (try %d)", delay, try)
+			return data
+		}
+		if !ok || err != nil || try == 6 {
+			t.Fatalf("ingest, try %d, kill after %v: exited %v, %v; want killed\n%s", try, delay, ok, err, p.Stderr())
+		}
+		longest /= 2
 	}
 }
 
