@@ -41,9 +41,9 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/evalpipe/evalpipe/events"
 	"github.com/evalpipe/evalpipe/kafkaconf"
-	_ "github.com/duckdb/duckdb-go/v2"
 )
 
 var (

@@ -15,8 +15,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/evalpipe/evalpipe/warehouse"
 	"github.com/duckdb/duckdb-go/v2"
+	"github.com/evalpipe/evalpipe/warehouse"
 )
 
 // Result formats of /api/query, chosen by the Accept header.

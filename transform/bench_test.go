@@ -16,10 +16,10 @@ import (
 	"testing"
 	"time"
 
+	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/evalpipe/evalpipe/broker"
 	"github.com/evalpipe/evalpipe/kafkaconf"
 	"github.com/evalpipe/evalpipe/transform"
-	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/segmentio/kafka-go"
 )
 
