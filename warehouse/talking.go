@@ -131,11 +131,9 @@ func (w *Warehouse) metricByDims(ctx context.Context, id string, dimList []strin
 		}
 	}
 	q := groupingsQuery(body, dimList, groups)
-	if w.cfg.Logger != nil {
-		defer func(start time.Time) {
-			w.cfg.Logger.Debug("warehouse metric", "metric", id, "groupings", len(dimList), "took", time.Since(start).Round(time.Millisecond))
-		}(time.Now())
-	}
+	defer func(start time.Time) {
+		w.debug(ctx, "warehouse metric", "metric", id, "groupings", len(dimList), "took", time.Since(start).Round(time.Millisecond))
+	}(time.Now())
 	rs, err := w.db.QueryContext(ctx, q, sql.Named("from", from), sql.Named("to", to), sql.Named("service", service))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)

@@ -343,9 +343,7 @@ func (w *Warehouse) runParts(ctx context.Context, file, object string, runs []st
 		if _, err := w.execBuild(ctx, q); err != nil {
 			return fmt.Errorf("warehouse: %s (%s): %w", file, object, err)
 		}
-		if w.cfg.Logger != nil {
-			w.cfg.Logger.Debug("warehouse built", "file", file, "object", object, "part", fmt.Sprintf("%d/%d", i+1, len(runs)), "took", time.Since(start).Round(time.Millisecond))
-		}
+		w.debug(ctx, "warehouse built", "file", file, "object", object, "part", fmt.Sprintf("%d/%d", i+1, len(runs)), "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }
