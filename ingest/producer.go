@@ -7,7 +7,16 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/compress"
+	"github.com/segmentio/kafka-go/compress/snappy"
 )
+
+// kafka-go compresses Snappy with klauspost's "better" encoder by default,
+// which cost ingest a tenth of its CPU. The fast encoder is 3-4 times
+// faster on event JSON for about 5% more bytes (the fixture: 8.5:1 rather
+// than 8.9:1). The codec is kafka-go's one global: this sets it for every
+// Snappy writer in the process; ingest's is the only one.
+func init() { compress.SnappyCodec.Compression = snappy.FasterCompression }
 
 // maxBatchBytes is the producer's batch limit, Kafka's default
 // message.max.bytes: an uncompressed batch this size always fits.
