@@ -144,7 +144,7 @@ func AppendJSONString(dst []byte, s string) []byte { return appendJSONString(dst
 // UTF-8.
 func appendJSONString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainJSON[s[i]] {
 			b, _ := json.Marshal(s) // a string always encodes
 			return append(dst, b...)
 		}
@@ -153,6 +153,15 @@ func appendJSONString(dst []byte, s string) []byte {
 	dst = append(dst, s...)
 	return append(dst, '"')
 }
+
+// plainJSON says which bytes appendJSONString copies: one look-up a byte
+// rather than seven comparisons.
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // appendJSONFloat is encoding/json's float64 encoder (ES6 number to
 // string): %f, or %e outside [1e-6, 1e21) with the exponent unpadded.
@@ -177,11 +186,46 @@ func appendJSONFloat(dst []byte, f float64) []byte {
 // appendJSONTime writes t as time.Time's MarshalJSON does (Decode's times
 // are UTC; any other zone is left to MarshalJSON).
 func appendJSONTime(dst []byte, t time.Time) ([]byte, error) {
-	if y := t.Year(); t.Location() == time.UTC && y >= 0 && y <= 9999 {
-		dst = append(dst, '"')
-		dst = t.AppendFormat(dst, time.RFC3339Nano)
-		return append(dst, '"'), nil
+	if t.Location() == time.UTC {
+		if y, mo, d := t.Date(); y >= 0 && y <= 9999 {
+			// t.AppendFormat(dst, time.RFC3339Nano), without reading the
+			// layout: a fifth of AppendJSON's time went there.
+			h, mi, sec := t.Clock()
+			dst = append(dst, '"')
+			dst = appendDigits(dst, y, 4)
+			dst = append(dst, '-')
+			dst = appendDigits(dst, int(mo), 2)
+			dst = append(dst, '-')
+			dst = appendDigits(dst, d, 2)
+			dst = append(dst, 'T')
+			dst = appendDigits(dst, h, 2)
+			dst = append(dst, ':')
+			dst = appendDigits(dst, mi, 2)
+			dst = append(dst, ':')
+			dst = appendDigits(dst, sec, 2)
+			if ns := t.Nanosecond(); ns != 0 { // trailing zeros dropped
+				digits := 9
+				for ns%10 == 0 {
+					ns /= 10
+					digits--
+				}
+				dst = append(dst, '.')
+				dst = appendDigits(dst, ns, digits)
+			}
+			return append(dst, 'Z', '"'), nil
+		}
 	}
 	b, err := t.MarshalJSON()
 	return append(dst, b...), err
+}
+
+// appendDigits writes v (0 <= v < 10^width) in exactly width digits.
+func appendDigits(dst []byte, v, width int) []byte {
+	n := len(dst) + width
+	dst = append(dst, "000000000"[:width]...)
+	for i := n - 1; v > 0; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
+	return dst
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -102,5 +103,41 @@ func BenchmarkEncode(b *testing.B) {
 		for b.Loop() {
 			json.Marshal(ev)
 		}
+	})
+}
+
+// TestAppendJSONTime: the hand-written time encoder writes what
+// time.Time's MarshalJSON writes, across the years it handles and either
+// side of them, with fractions of every length.
+func TestAppendJSONTime(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	times := []time.Time{{}, time.Unix(0, 0).UTC(), time.Date(9999, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-1, 12, 31, 23, 59, 59, 0, time.UTC),
+		time.Date(0, 1, 1, 0, 0, 0, 1, time.UTC), time.Date(2024, 3, 31, 1, 0, 0, 100, time.FixedZone("BST", 3600))}
+	for range 20000 {
+		ns := rng.Int64N(1e9)
+		ns -= ns % []int64{1, 10, 1000, 1e6, 1e8, 1e9}[rng.IntN(6)]
+		times = append(times, time.Unix(rng.Int64N(400000000000)-62167219200, ns).UTC())
+	}
+	for _, tm := range times {
+		checkAppendJSONTime(t, tm)
+	}
+}
+
+func checkAppendJSONTime(t *testing.T, tm time.Time) {
+	t.Helper()
+	want, werr := tm.MarshalJSON()
+	got, gerr := appendJSONTime([]byte("x"), tm)
+	if (werr != nil) != (gerr != nil) || (werr == nil && string(got) != "x"+string(want)) {
+		t.Fatalf("%v: appendJSONTime %s (%v), MarshalJSON %s (%v)", tm, got[1:], gerr, want, werr)
+	}
+}
+
+func FuzzAppendJSONTime(f *testing.F) {
+	f.Add(int64(1714555800), int64(123456000))
+	f.Add(int64(-62167219200), int64(0))
+	f.Add(int64(253402300799), int64(999999999))
+	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		checkAppendJSONTime(t, time.Unix(sec, nsec).UTC())
 	})
 }
