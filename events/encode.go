@@ -20,6 +20,12 @@ import (
 // so the output never differs. TestAppendJSONMatchesMarshal and
 // FuzzAppendJSON hold it to that.
 func AppendJSON(dst []byte, ev *Event) ([]byte, error) {
+	return appendEvent(dst, ev, nil)
+}
+
+// appendEvent is AppendJSON; vals, when it holds Data's values by field,
+// writes the data object from them.
+func appendEvent(dst []byte, ev *Event, vals *dataValues) ([]byte, error) {
 	dst = append(dst, `{"event_id":`...)
 	dst = appendJSONString(dst, ev.EventID)
 	dst = append(dst, `,"type":`...)
@@ -48,8 +54,63 @@ func AppendJSON(dst []byte, ev *Event) ([]byte, error) {
 		dst = appendJSONString(dst, ev.ReferralID)
 	}
 	dst = append(dst, `,"data":`...)
-	if dst, err = appendJSONData(dst, ev.Data); err != nil {
+	if vals.usable() && ev.Data != nil {
+		dst, err = vals.appendJSON(dst)
+	} else {
+		dst, err = appendJSONData(dst, ev.Data)
+	}
+	if err != nil {
 		return dst, err
+	}
+	return append(dst, '}'), nil
+}
+
+// dataValues is an event's Data as decodeData found it: each of the
+// type's fields present with its value, by the field's index. When Data
+// holds anything else (unknown members, a field beyond the arrays) it is
+// broken, and the map is encoded as AppendJSON does.
+type dataValues struct {
+	spec   *TypeSpec
+	broken bool
+	has    [16]bool
+	v      [16]any
+}
+
+// set records that Data[spec.Fields[i].Name] is v; i < 0 says Data holds
+// something else. A nil d does nothing.
+func (d *dataValues) set(spec *TypeSpec, i int, v any) {
+	if d == nil || d.broken {
+		return
+	}
+	if i < 0 || i >= len(d.v) || spec.sortedFields == nil {
+		d.broken = true
+		return
+	}
+	d.spec = spec
+	d.has[i], d.v[i] = true, v
+}
+
+// usable reports whether d holds all of Data.
+func (d *dataValues) usable() bool { return d != nil && !d.broken && d.spec != nil }
+
+// appendJSON writes the data object as appendJSONData writes the map:
+// members in the order of their keys, each key as json.Marshal writes it.
+func (d *dataValues) appendJSON(dst []byte) ([]byte, error) {
+	dst = append(dst, '{')
+	first := true
+	for _, i := range d.spec.sortedFields {
+		if !d.has[i] {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = append(dst, d.spec.Fields[i].jsonKey...)
+		var err error
+		if dst, err = appendJSONValue(dst, d.v[i]); err != nil {
+			return dst, err
+		}
 	}
 	return append(dst, '}'), nil
 }

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -140,4 +144,138 @@ func FuzzAppendJSONTime(f *testing.F) {
 	f.Fuzz(func(t *testing.T, sec, nsec int64) {
 		checkAppendJSONTime(t, time.Unix(sec, nsec).UTC())
 	})
+}
+
+// checkDecodeAppend: DecodeAppend gives Decode's event and error, and
+// writes after dst exactly what json.Marshal writes of the event.
+func checkDecodeAppend(t *testing.T, line []byte, opt DecodeOptions) {
+	t.Helper()
+	ev, err := Decode(line, opt)
+	got, out, gerr := DecodeAppend([]byte("prefix"), line, opt)
+	if (err == nil) != (gerr == nil) || (err != nil && (err.Error() != gerr.Error() || ReasonCode(err) != ReasonCode(gerr))) {
+		t.Fatalf("%q: DecodeAppend error %v, Decode %v", line, gerr, err)
+	}
+	if err != nil {
+		if string(out) != "prefix" {
+			t.Fatalf("%q: DecodeAppend wrote %q with an error", line, out)
+		}
+		return
+	}
+	if !reflect.DeepEqual(got, ev) {
+		t.Fatalf("%q:\nDecodeAppend %#v\nDecode       %#v", line, got, ev)
+	}
+	want, merr := json.Marshal(ev)
+	if merr != nil || string(out) != "prefix"+string(want) {
+		t.Fatalf("%q:\nDecodeAppend prefix%s\njson.Marshal prefix%s (%v)", line, out[6:], want, merr)
+	}
+}
+
+// TestDecodeAppend: every edge case, random edits of them, and the
+// fixture, on both decoding paths.
+func TestDecodeAppend(t *testing.T) {
+	opt := fixedOpts(t)
+	lines := append([]string(nil), fastEdgeCases...)
+	fixture, err := os.ReadFile(filepath.Join("..", "testdata", "fixture", "events.ndjson"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = append(lines, strings.Split(string(fixture), "\n")...)
+	lines = append(lines,
+		// Check fills total; unknown members; a date of birth's age band,
+		// given and derived.
+		`{"event_id":"o1","type":"outcome.recorded","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"svc","person":"px","referral_id":"r1","data":{"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0,1]}}`,
+		`{"event_id":"o1","type":"outcome.recorded","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"svc","person":"px","referral_id":"r1","data":{"measure":"phq9","timepoint":"baseline","total":13.0,"zz":1,"A":"<&>"}}`,
+		`{"event_id":"e","type":"referral.received","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"v","nhs_number":"9434765919","date_of_birth":"1990-01-01","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp","age_band":"18-25"}}`,
+		`{"event_id":"e","type":"referral.received","occurred_at":"2024-05-01T09:30:00.1234567+01:00","recorded_at":"2024-05-01T09:30:00.000001Z","source":"s\u00e9","service":"v<","person":"p","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp","x":null}}`,
+	)
+	rng := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "{}[]\",:0123456789.eE+- ntrufalse\\u\x00\xc3\xa9\xff<&"
+	n := len(lines)
+	for i := range n {
+		for range 100 {
+			b := []byte(lines[i])
+			if len(b) == 0 {
+				break
+			}
+			j := rng.IntN(len(b))
+			b[j] = alphabet[rng.IntN(len(alphabet))]
+			lines = append(lines, string(b))
+		}
+	}
+	valid := 0
+	for _, slow := range []bool{false, true} {
+		slowOnly = slow
+		for _, l := range lines {
+			checkDecodeAppend(t, []byte(l), opt)
+			if _, err := Decode([]byte(l), opt); err == nil {
+				valid++
+			}
+		}
+		slowOnly = false
+	}
+	t.Logf("%d lines, %d valid", 2*len(lines), valid)
+	if valid < 100 {
+		t.Fatalf("only %d lines decode: the test checks too little", valid)
+	}
+}
+
+func FuzzDecodeAppend(f *testing.F) {
+	for _, l := range fastEdgeCases {
+		f.Add([]byte(l))
+	}
+	opt := fixedOpts(f)
+	f.Fuzz(func(t *testing.T, line []byte) {
+		checkDecodeAppend(t, line, opt)
+	})
+}
+
+// TestDecodeAppendUsesValues: the common shapes are written from the
+// decoded values, not by the map's way (which would pass the tests above
+// as well, only slower). (A type with a Check, such as outcome.recorded,
+// goes the map's way.)
+func TestDecodeAppendUsesValues(t *testing.T) {
+	opt := fixedOpts(t)
+	for _, l := range []string{
+		`{"event_id":"e1","type":"referral.received","occurred_at":"2024-05-01T09:30:00+01:00","source":"iaptus","service":"svc","nhs_number":"943 476 5919","date_of_birth":"1990-05-02","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp"}}`,
+		`{"event_id":"e","type":"session.recorded","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"v","person":"p","referral_id":"r1","data":{"session_id":"s","kind":"group","attendance":"attended","worker_id":"w","worker_role":"pwp","step":3,"duration_min":60,"co_delivered_by_peer":false}}`} {
+		var vals dataValues
+		if _, err := decode([]byte(l), opt, &vals); err != nil || !vals.usable() {
+			t.Errorf("%s: values usable %v (%v)", l, vals.usable(), err)
+		}
+	}
+}
+
+// BenchmarkDecodeAppend: DecodeAppend against Decode then AppendJSON, on
+// a source referral (pseudonymised, age band derived) and a canonical
+// outcome line.
+//
+//	go test ./events -run '^$' -bench DecodeAppend
+func BenchmarkDecodeAppend(b *testing.B) {
+	opt := fixedOpts(b)
+	referral := []byte(`{"event_id":"e1","type":"referral.received","occurred_at":"2024-05-01T09:30:00+01:00","source":"iaptus","service":"svc","nhs_number":"943 476 5919","date_of_birth":"1990-05-02","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp"}}`)
+	outcome := []byte(`{"event_id":"iaptus-islington:out-0000123","type":"outcome.recorded","schema":1,"occurred_at":"2024-05-01T09:30:00Z","recorded_at":"2024-05-01T10:00:00.123456Z","source":"iaptus-islington","service":"tt-islington","person":"p_3f9a0c6f1e2d4b5a8c7d","referral_id":"R0001234","data":{"items":[3,3,2,2,1,1,0,0,1],"measure":"phq9","session_id":"S000123","timepoint":"session","total":13}}`)
+	for _, c := range []struct {
+		name string
+		line []byte
+	}{{"referral", referral}, {"outcome", outcome}} {
+		b.Run(c.name+"/Decode+AppendJSON", func(b *testing.B) {
+			var buf []byte
+			for b.Loop() {
+				ev, err := Decode(c.line, opt)
+				if err != nil {
+					b.Fatal(err)
+				}
+				buf, _ = AppendJSON(buf[:0], &ev)
+			}
+		})
+		b.Run(c.name+"/DecodeAppend", func(b *testing.B) {
+			var buf []byte
+			for b.Loop() {
+				var err error
+				if _, buf, err = DecodeAppend(buf[:0], c.line, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -108,6 +108,31 @@ type DecodeOptions struct {
 // Decode keeps no reference to line; the event's strings usually share one
 // copy of it.
 func Decode(line []byte, opt DecodeOptions) (Event, error) {
+	return decode(line, opt, nil)
+}
+
+// DecodeAppend is Decode, then AppendJSON of the event onto dst (the same
+// bytes), for a caller that wants both: the data object is written from
+// the values as Decode found them, field by field in the order of their
+// names, rather than by walking and sorting the map. An event that cannot
+// be encoded (which Decode's checks leave no way to reach) is a
+// *FieldError. dst is returned unchanged with an error.
+func DecodeAppend(dst, line []byte, opt DecodeOptions) (Event, []byte, error) {
+	var vals dataValues
+	ev, err := decode(line, opt, &vals)
+	if err != nil {
+		return ev, dst, err
+	}
+	out, err := appendEvent(dst, &ev, &vals)
+	if err != nil {
+		return ev, dst, &FieldError{Field: "event", Why: "cannot be encoded: " + err.Error(), Code: CodeBadValue}
+	}
+	return ev, out, nil
+}
+
+// decode is Decode; vals, when not nil, is also given Data's values by
+// field (see dataValues).
+func decode(line []byte, opt DecodeOptions, vals *dataValues) (Event, error) {
 	var ev Event
 	var env envelope
 	if !env.scan(line) { // see fastjson.go
@@ -172,7 +197,7 @@ func Decode(line []byte, opt DecodeOptions) (Event, error) {
 	if err := decodePerson(&ev, spec, &env, opt.Pseudonymiser); err != nil {
 		return ev, err
 	}
-	if err := decodeData(&ev, spec, env[envData]); err != nil {
+	if err := decodeData(&ev, spec, env[envData], vals); err != nil {
 		return ev, err
 	}
 	if dob := env[envDateOfBirth]; dob.present() && !isNull(dob.b) {
@@ -189,6 +214,7 @@ func Decode(line []byte, opt DecodeOptions) (Event, error) {
 				return ev, err
 			}
 			ev.Data["age_band"] = ageBandValue(band)
+			vals.set(spec, spec.ageBand, ev.Data["age_band"])
 		}
 	}
 	return ev, nil
@@ -240,7 +266,7 @@ func decodePerson(ev *Event, spec *TypeSpec, env *envelope, p *Pseudonymiser) er
 	return nil
 }
 
-func decodeData(ev *Event, spec *TypeSpec, raw rawValue) error {
+func decodeData(ev *Event, spec *TypeSpec, raw rawValue, vals *dataValues) error {
 	if !raw.present() || isNull(raw.b) {
 		return &FieldError{Field: "data", Why: "required", Code: CodeMissing}
 	}
@@ -280,6 +306,10 @@ func decodeData(ev *Event, spec *TypeSpec, raw rawValue) error {
 			return err
 		}
 		data[f.Name] = v
+		vals.set(spec, i, v)
+	}
+	if len(extra) > 0 {
+		vals.set(spec, -1, nil) // unknown members: AppendJSON's way
 	}
 	for _, m := range extra {
 		// Unknown fields are kept, not rejected; copied, as the fast
@@ -290,6 +320,7 @@ func decodeData(ev *Event, spec *TypeSpec, raw rawValue) error {
 		if err := spec.Check(data); err != nil {
 			return err
 		}
+		vals.set(spec, -1, nil) // Check may change data: the map's way
 	}
 	ev.Data = data
 	return nil

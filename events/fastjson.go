@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"slices"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -605,11 +607,28 @@ func validNumber(r []byte) bool {
 
 // Each type's enum values are boxed once, so that decoding an enum puts a
 // string into Data without an allocation.
+//
+// DecodeAppend's data object is written field by field: each type's fields
+// are sorted by name once, and each field's key encoded once.
 func init() {
 	for i := range Types {
-		for j := range Types[i].Fields {
-			f := &Types[i].Fields[j]
+		t := &Types[i]
+		t.ageBand = -1
+		names := map[string]bool{}
+		for j := range t.Fields {
+			f := &t.Fields[j]
 			f.boxed = box(f.Values)
+			key, _ := json.Marshal(f.Name) // as json.Marshal writes a map's key
+			f.jsonKey = append(key, ':')
+			if f.Name == "age_band" {
+				t.ageBand = j
+			}
+			names[f.Name] = true
+			t.sortedFields = append(t.sortedFields, j)
+		}
+		slices.SortFunc(t.sortedFields, func(a, b int) int { return strings.Compare(t.Fields[a].Name, t.Fields[b].Name) })
+		if len(names) < len(t.Fields) || t.sortedFields == nil {
+			t.sortedFields = nil // a name twice (or none): the map's way
 		}
 	}
 }

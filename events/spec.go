@@ -48,7 +48,8 @@ type Field struct {
 	MaxLen   int      // KindString: maximum length in characters, 0 for none
 	Doc      string
 
-	boxed []any // Values as interface values (see fastjson.go)
+	boxed   []any  // Values as interface values (see fastjson.go)
+	jsonKey []byte // the name as a JSON object's key, with the colon
 }
 
 // TypeSpec is the definition of one event type: its family, whether it belongs
@@ -64,6 +65,9 @@ type TypeSpec struct {
 	// has passed its own checks (for example an outcome's items against its
 	// measure). It may normalise data in place (for example fill `total`).
 	Check func(data map[string]any) error
+
+	sortedFields []int // Fields' indexes in the order of their names (see fastjson.go)
+	ageBand      int   // the index of the age_band field, or -1
 }
 
 // Enumerations shared by several types.

@@ -65,11 +65,11 @@ func (p *processor) ndjson(rec record) outcome {
 	if rec.tooLong {
 		return p.deadJSON(rec, &events.FieldError{Field: "line", Why: fmt.Sprintf("longer than %d bytes", MaxLineBytes), Code: events.CodeOutOfRange})
 	}
-	ev, err := events.Decode(rec.data, p.opts)
+	ev, value, err := events.DecodeAppend(p.room(), rec.data, p.opts)
 	if err != nil {
 		return p.deadJSON(rec, err)
 	}
-	return p.valid(ev, func(err error) outcome { return p.deadJSON(rec, err) })
+	return p.valid(ev, value, func(err error) outcome { return p.deadJSON(rec, err) })
 }
 
 // csvRow handles one CSV data row.
@@ -88,25 +88,27 @@ func (p *processor) csvRow(rec record) outcome {
 	if err != nil {
 		return p.deadCSV(rec, cells, idents, err)
 	}
-	ev, err := events.Decode(line, p.opts)
+	ev, value, err := events.DecodeAppend(p.room(), line, p.opts)
 	if err != nil {
 		return p.deadCSV(rec, cells, idents, err)
 	}
-	return p.valid(ev, func(err error) outcome { return p.deadCSV(rec, cells, idents, err) })
+	return p.valid(ev, value, func(err error) outcome { return p.deadCSV(rec, cells, idents, err) })
 }
 
-// valid routes a decoded event to its family's topic, keyed by the person's
-// pseudonym so one person's events keep their order.
-func (p *processor) valid(ev events.Event, dead func(error) outcome) outcome {
+// room returns the free end of the slab, at least 4 KB, for an event's
+// canonical JSON to be written into (see valid).
+func (p *processor) room() []byte {
 	if cap(p.slab)-len(p.slab) < 4<<10 {
 		p.slab = make([]byte, 0, 256<<10)
 	}
-	room := cap(p.slab) - len(p.slab)
-	value, err := events.AppendJSON(p.slab[len(p.slab):], &ev)
-	if err != nil {
-		return dead(&events.FieldError{Field: "event", Why: "cannot be encoded: " + err.Error(), Code: events.CodeBadValue})
-	}
-	if len(value) <= room { // written in place: keep it, and move the slab on
+	return p.slab[len(p.slab):]
+}
+
+// valid routes a decoded event, value its canonical JSON appended to
+// p.room(), to its family's topic, keyed by the person's pseudonym so one
+// person's events keep their order.
+func (p *processor) valid(ev events.Event, value []byte, dead func(error) outcome) outcome {
+	if len(value) <= cap(p.slab)-len(p.slab) { // written in place: keep it, and move the slab on
 		value = value[:len(value):len(value)]
 		p.slab = p.slab[:len(p.slab)+len(value)]
 	}
