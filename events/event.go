@@ -204,7 +204,7 @@ func decode(line []byte, opt DecodeOptions, vals *dataValues) (Event, error) {
 		if opt.Pseudonymiser == nil {
 			return ev, &FieldError{Field: "date_of_birth", Why: "a direct identifier; only ingest may receive it", Code: CodeIdentifier}
 		}
-		d, err := dateField(dob, "date_of_birth")
+		d, _, err := dateField(dob, "date_of_birth")
 		if err != nil {
 			return ev, err
 		}
@@ -382,11 +382,11 @@ func decodeField(f *Field, r rawValue) (any, error) {
 		}
 		return v, nil
 	case KindDate:
-		d, err := dateField(r, "data."+f.Name)
+		_, text, err := dateField(r, "data."+f.Name)
 		if err != nil {
 			return nil, err
 		}
-		return d.Format(time.DateOnly), nil
+		return text, nil
 	case KindIntList:
 		var buf [32]rawValue
 		elems, ok := r.elements(buf[:0])
@@ -493,20 +493,70 @@ func (e *envelope) timestamp(i int, required bool) (time.Time, error) {
 	return t.UTC().Truncate(time.Microsecond), nil
 }
 
-func dateField(r rawValue, name string) (time.Time, error) {
+// dateField is the date r holds, checked, and its text in canonical form.
+func dateField(r rawValue, name string) (time.Time, string, error) {
 	s, ok := r.string()
 	if !ok {
-		return time.Time{}, &FieldError{Field: name, Why: "want a date YYYY-MM-DD", Code: CodeBadType}
+		return time.Time{}, "", &FieldError{Field: name, Why: "want a date YYYY-MM-DD", Code: CodeBadType}
 	}
-	d, err := time.Parse(time.DateOnly, s)
+	d, plain := parsePlainDate(s)
+	var err error
+	if !plain {
+		d, err = time.Parse(time.DateOnly, s)
+	}
 	if err != nil || d.Year() < 1900 || d.Year() > 2200 {
 		v := quote(s)
 		if name == "date_of_birth" {
 			v = ""
 		}
-		return time.Time{}, &FieldError{Field: name, Value: v, Why: "want a date YYYY-MM-DD", Code: CodeBadValue}
+		return time.Time{}, "", &FieldError{Field: name, Value: v, Why: "want a date YYYY-MM-DD", Code: CodeBadValue}
 	}
-	return d, nil
+	if !plain {
+		s = d.Format(time.DateOnly)
+	}
+	return d, s, nil
+}
+
+// parsePlainDate is time.Parse(time.DateOnly, s) for s of the form
+// 2006-01-02 and a day that exists, which time.Parse reads through its
+// general layout walk; ok is false for anything else. A date it reads
+// formats back to s, which dateField relies on. TestParsePlainDate and
+// FuzzParsePlainDate hold it to time.Parse.
+func parsePlainDate(s string) (d time.Time, ok bool) {
+	if slowOnly || len(s) != 10 || s[4] != '-' || s[7] != '-' {
+		return d, false
+	}
+	y, m, day := 0, 0, 0
+	for i, c := range []byte(s) {
+		if i == 4 || i == 7 {
+			continue
+		}
+		if c < '0' || c > '9' {
+			return d, false
+		}
+		switch {
+		case i < 4:
+			y = y*10 + int(c-'0')
+		case i < 7:
+			m = m*10 + int(c-'0')
+		default:
+			day = day*10 + int(c-'0')
+		}
+	}
+	if m < 1 || m > 12 || day < 1 || day > daysIn(time.Month(m), y) {
+		return d, false
+	}
+	return time.Date(y, time.Month(m), day, 0, 0, 0, 0, time.UTC), true
+}
+
+func daysIn(m time.Month, y int) int {
+	if m == time.February {
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	}
+	return [...]int{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}[m-1]
 }
 
 func isNull(r []byte) bool {
