@@ -236,6 +236,7 @@ type run struct {
 // position fields say where the file stands once it is acknowledged.
 type batch struct {
 	msgs                   []kafka.Message
+	chunks                 []*chunk // whose slabs hold msgs' bytes
 	bytes                  int
 	records                int // records handled (not skipped) in the batch
 	read, ing, dead, dups  int64
@@ -364,6 +365,7 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 				return fsum, fmt.Errorf("ingest %s line %d: produce batch: %w", in.path, b.lines, err)
 			}
 		}
+		recycle(b) // WriteMessages has returned: kafka-go is done with them
 		ncp := &checkpoint{Path: in.abs, Offset: b.end, Lines: b.lines, Records: b.recordsEnd, PrefixSHA256: b.prefix, UpdatedAt: r.cfg.Now().UTC()}
 		if b.eof {
 			ncp.Complete = true
@@ -457,6 +459,7 @@ type chunk struct {
 	recs     []record // data points into buf
 	buf      []byte
 	outcomes []outcome
+	slab     []byte // the processor's slab for the chunk's messages (see processor.slab)
 	done     chan struct{}
 
 	end, lines, records int64  // the file's offset, lines and records after the chunk
@@ -468,31 +471,32 @@ type chunk struct {
 // chunkBytes bounds the record bytes of one chunk.
 const chunkBytes = 1 << 20
 
-// chunks recycles chunks once the assembler has taken their outcomes: a
-// chunk's record bytes, records and outcomes, grown by append afresh for
-// each, were a quarter of what ingest allocated. Nothing a chunk holds is
-// referenced once it has been assembled (messages are cut from the
-// processors' slabs, dead letters are copies).
-type chunks chan *chunk
+// Buffers are reused once the batch whose messages they hold has been
+// acknowledged: a chunk's record bytes, records and outcomes, grown by
+// append afresh for each, were a quarter of what ingest allocated, the
+// slabs its messages were cut from and the batches' message slices
+// another fifth. Pools, so that the next file and the next run reuse them
+// too, and the collector may take them back when ingest is idle.
+var (
+	freeChunks chunks
+	freeMsgs   sync.Pool // of *[]kafka.Message, empty
+)
+
+// chunks recycles chunks. Nothing a chunk holds is referenced once its
+// batch has been produced (dead letters are copies).
+type chunks struct{ p sync.Pool }
 
 // get returns a recycled chunk, emptied, or a new one.
-func (f chunks) get() *chunk {
-	select {
-	case c := <-f:
-		*c = chunk{recs: c.recs[:0], buf: c.buf[:0], outcomes: c.outcomes[:0], done: make(chan struct{})}
+func (f *chunks) get() *chunk {
+	if c, ok := f.p.Get().(*chunk); ok {
+		*c = chunk{recs: c.recs[:0], buf: c.buf[:0], outcomes: c.outcomes[:0], slab: c.slab[:0], done: make(chan struct{})}
 		return c
-	default:
-		return &chunk{done: make(chan struct{})}
 	}
+	return &chunk{done: make(chan struct{})}
 }
 
-// put offers c for reuse; when enough wait already, it is dropped.
-func (f chunks) put(c *chunk) {
-	select {
-	case f <- c:
-	default:
-	}
-}
+// put offers c for reuse.
+func (f *chunks) put(c *chunk) { f.p.Put(c) }
 
 // read converts records into batches and sends them, closing the channel
 // at the end of the file, on a read error (sent as a batch) or when ctx ends.
@@ -513,15 +517,21 @@ func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input
 	perChunk := min(r.cfg.BatchSize, 512)
 	todo := make(chan *chunk, 2*workers)  // to the workers
 	order := make(chan *chunk, 4*workers) // to the assembler, in file order
-	free := make(chunks, 6*workers+2)     // back to the reader: as many as can be in flight
 	for range workers {
-		wp := *p // a worker's own processor (its own slab)
+		wp := *p // a worker's own processor
 		wg.Go(func() {
 			for c := range todo {
 				if cap(c.outcomes) < len(c.recs) {
 					c.outcomes = make([]outcome, len(c.recs))
 				}
 				c.outcomes = c.outcomes[:len(c.recs)]
+				// The chunk's messages are cut from its own slab, so that
+				// the slab is free again with the chunk; a new chunk's is
+				// about the size of its records.
+				if cap(c.slab) == 0 {
+					c.slab = make([]byte, 0, len(c.buf)+len(c.buf)/2+8<<10)
+				}
+				wp.slab = c.slab[:0]
 				for i, rec := range c.recs {
 					switch {
 					case rec.start < skip:
@@ -532,6 +542,7 @@ func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input
 						c.outcomes[i] = wp.ndjson(rec)
 					}
 				}
+				c.slab, wp.slab = wp.slab, nil
 				close(c.done)
 			}
 		})
@@ -539,14 +550,14 @@ func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input
 	wg.Go(func() {
 		defer close(order)
 		defer close(todo)
-		r.cut(ctx, rr, in, perChunk, free, todo, order)
+		r.cut(ctx, rr, in, perChunk, todo, order)
 	})
-	r.assemble(ctx, order, free, out)
+	r.assemble(ctx, order, out)
 }
 
 // cut reads records into chunks and hands each to the assembler (first,
 // so that it keeps file order) and to a worker.
-func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int, free chunks, todo, order chan<- *chunk) {
+func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int, todo, order chan<- *chunk) {
 	send := func(c *chunk) bool {
 		for _, ch := range []chan<- *chunk{order, todo} {
 			select {
@@ -558,7 +569,7 @@ func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int,
 		return true
 	}
 	var records int64
-	c := free.get()
+	c := freeChunks.get()
 	for {
 		rec, err := rr.next()
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -579,13 +590,13 @@ func (r *run) cut(ctx context.Context, rr *recordReader, in input, perChunk int,
 			if !send(c) || eof {
 				return
 			}
-			c = free.get()
+			c = freeChunks.get()
 		}
 	}
 }
 
 // assemble takes the converted chunks in file order into batches.
-func (r *run) assemble(ctx context.Context, order <-chan *chunk, free chunks, out chan<- *batch) {
+func (r *run) assemble(ctx context.Context, order <-chan *chunk, out chan<- *batch) {
 	defer close(out)
 	send := func(b *batch) bool {
 		select {
@@ -595,7 +606,7 @@ func (r *run) assemble(ctx context.Context, order <-chan *chunk, free chunks, ou
 			return false
 		}
 	}
-	b := &batch{}
+	b := &batch{msgs: msgSlice(0)}
 	for c := range order {
 		if c.err != nil {
 			send(&batch{err: c.err})
@@ -636,16 +647,38 @@ func (r *run) assemble(ctx context.Context, order <-chan *chunk, free chunks, ou
 		if seal {
 			b.end, b.lines, b.recordsEnd, b.prefix, b.eof = c.end, c.lines, c.records, c.prefix, c.eof
 		}
-		free.put(c) // c is the reader's again from here
+		b.chunks = append(b.chunks, c) // the reader's again once b is produced
 		if seal {
-			if !send(b) || b.eof {
+			// The next batch is likely the size of this one: room for
+			// it at once, rather than growing by copies. (b is the
+			// producer's once sent.)
+			n, eof := len(b.msgs), b.eof
+			if !send(b) || eof {
 				return
 			}
-			// The next batch is likely the size of this one: room for
-			// it at once, rather than growing by copies.
-			b = &batch{msgs: make([]kafka.Message, 0, len(b.msgs))}
+			b = &batch{msgs: msgSlice(n)}
 		}
 	}
+}
+
+// recycle gives a produced batch's chunks and message slice back, for the
+// batches to come.
+func recycle(b *batch) {
+	for _, c := range b.chunks {
+		freeChunks.put(c)
+	}
+	clear(b.msgs) // no hold on the slabs from here
+	m := b.msgs[:0]
+	freeMsgs.Put(&m)
+}
+
+// msgSlice returns an empty message slice with room for n, recycled when
+// one is at hand.
+func msgSlice(n int) []kafka.Message {
+	if m, ok := freeMsgs.Get().(*[]kafka.Message); ok && cap(*m) >= n {
+		return *m
+	}
+	return make([]kafka.Message, 0, n)
 }
 
 func inc(m *map[string]int64, k string) {
