@@ -110,6 +110,8 @@ func BenchmarkProcessor(b *testing.B) {
 		{"ndjson/referral", fuzzProcessor(b), (*processor).ndjson, referral("b1", nhs, "1980-01-02")},
 		{"ndjson/session", fuzzProcessor(b), (*processor).ndjson, session("b2", "p"+nhs[:6])},
 		{"csv/appointment", csvP, (*processor).csvRow, "A1,P1," + spaced(nhs) + ",svc,30/03/2024 23:30,Assessment,Attended,C1,PWP,2,45,N,Telephone"},
+		// As most rows are, days from a change of the clocks.
+		{"csv/appointment-april", csvP, (*processor).csvRow, "A00001301,tt-r000013," + nhs + ",tt-islington,08/04/2024 09:00,Assessment,Attended,C01,PWP,,50,,Telephone"},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			rec := record{line: 1, data: []byte(c.rec)}

@@ -471,8 +471,10 @@ func (m *Mapping) convert(t *target, cell string) (any, error) {
 // in time_zone, so a wall-clock time gets the offset in force that day
 // (GMT +00:00 or BST +01:00 for Europe/London).
 func (m *Mapping) dateTime(t *target, cell string) (any, error) {
-	if ts, err := time.Parse(time.RFC3339Nano, cell); err == nil {
-		return ts.Format(time.RFC3339Nano), nil
+	if mayBeRFC3339(cell) {
+		if ts, err := time.Parse(time.RFC3339Nano, cell); err == nil {
+			return ts.Format(time.RFC3339Nano), nil
+		}
 	}
 	ts, err := time.ParseInLocation(m.TimeFormat, cell, m.loc)
 	if err != nil {
@@ -481,13 +483,32 @@ func (m *Mapping) dateTime(t *target, cell string) (any, error) {
 	// A wall-clock time skipped when the clocks go forward (01:30 on the
 	// last Sunday of March in London) does not exist; Go would silently move
 	// it by an hour. Parsed as UTC, the cell keeps its wall clock as written.
-	if hasNoZone(m.TimeFormat) {
+	if hasNoZone(m.TimeFormat) && nearZoneChange(ts) {
 		var b1, b2 [64]byte
 		if wall, err := time.Parse(m.TimeFormat, cell); err == nil && string(ts.AppendFormat(b1[:0], m.TimeFormat)) != string(wall.AppendFormat(b2[:0], m.TimeFormat)) {
 			return nil, &events.FieldError{Field: t.key, Value: m.echo(t, cell), Why: fmt.Sprintf("does not exist in %s (the clocks went forward)", m.TimeZone), Code: events.CodeBadValue}
 		}
 	}
 	return ts.Format(time.RFC3339), nil
+}
+
+// mayBeRFC3339 is false for a cell time.Parse(time.RFC3339Nano) must
+// reject: shorter than 2006-01-02T15:04:05Z or without its T. (A failed
+// parse builds an error, and most exports' cells are not RFC 3339.)
+func mayBeRFC3339(cell string) bool { return len(cell) >= 20 && cell[10] == 'T' }
+
+// nearZoneChange reports whether ts, parsed in its location, may have been
+// moved off a wall-clock time that does not exist. Go moves such a time by
+// the gap (an hour for summer time, a day at the most where a zone crossed
+// the date line) across the transition that opened it, so ts then lies
+// within the gap of the start or the end of its zone's period. Further
+// from both, the wall clock is as written, and the check that costs two
+// parses and two formats is not needed. TestNearZoneChange holds it to
+// that check.
+func nearZoneChange(ts time.Time) bool {
+	const gap = 48 * time.Hour // twice the largest
+	start, end := ts.ZoneBounds()
+	return (!start.IsZero() && ts.Sub(start) < gap) || (!end.IsZero() && end.Sub(ts) <= gap)
 }
 
 func hasNoZone(layout string) bool {

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evalpipe/evalpipe/events"
 )
@@ -168,5 +169,51 @@ func TestRowAgrees(t *testing.T) {
 				rowAgrees(t, c.p, string(b))
 			}
 		}
+	}
+}
+
+// TestNearZoneChange: nearZoneChange is true for every wall-clock time that
+// does not exist (which Go moves), in zones with summer time, a half-hour
+// shift, midnight transitions and a skipped day, so that dateTime's check
+// for such times never skips one.
+func TestNearZoneChange(t *testing.T) {
+	moved, near, n := 0, 0, 0
+	for _, zone := range []string{"Europe/London", "America/New_York", "Australia/Lord_Howe", "Pacific/Apia", "America/Sao_Paulo", "Asia/Tehran"} {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, layout := range []string{"2006-01-02 15:04", "2006-01-02"} {
+			step := 15 * time.Minute
+			if layout == "2006-01-02" {
+				step = 24 * time.Hour
+			}
+			for _, year := range []int{2011, 2018, 2024} {
+				for w := time.Date(year, 1, 1, 0, 0, 0, 0, time.UTC); w.Year() == year; w = w.Add(step) {
+					cell := w.Format(layout)
+					ts, err := time.ParseInLocation(layout, cell, loc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					n++
+					if nearZoneChange(ts) {
+						near++
+					}
+					if ts.Format(layout) != cell {
+						moved++
+						if !nearZoneChange(ts) {
+							t.Fatalf("%s %q: moved to %v, but nearZoneChange is false", zone, cell, ts)
+						}
+					}
+				}
+			}
+		}
+	}
+	t.Logf("%d wall-clock times, %d moved, %d near a change", n, moved, near)
+	if moved < 20 {
+		t.Fatalf("only %d moved times: the test checks too little", moved)
+	}
+	if near > n/10 {
+		t.Errorf("%d of %d times near a change: the check is hardly ever skipped", near, n)
 	}
 }
