@@ -3,12 +3,15 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/compress"
 	"github.com/segmentio/kafka-go/compress/snappy"
+	metadataAPI "github.com/segmentio/kafka-go/protocol/metadata"
 )
 
 // kafka-go compresses Snappy with klauspost's "better" encoder by default,
@@ -64,7 +67,7 @@ func newWriter(ctx context.Context, cfg *Config) (*kafka.Writer, error) {
 	}
 	return &kafka.Writer{
 		Addr:      kafka.TCP(cfg.Brokers...),
-		Transport: tr,
+		Transport: &partitionCounts{RoundTripper: tr, counts: map[string]cachedMetadata{}},
 		// The Java client's partitioner, so that Java producers of the same
 		// keys agree on partitions; Consistent keeps nil keys stable too.
 		Balancer:     &kafka.Murmur2Balancer{Consistent: true},
@@ -83,4 +86,52 @@ func newWriter(ctx context.Context, cfg *Config) (*kafka.Writer, error) {
 		MaxAttempts:            10,
 		AllowAutoTopicCreation: false,
 	}, nil
+}
+
+// partitionCounts answers the writer's metadata requests for one topic from
+// the last answer, when it is under a second old. kafka-go's Writer asks
+// for its topic's partition count once for every message, and its
+// Transport, though it caches the metadata, filtered and copied it for
+// each: 4% of ingest's CPU and 6% of its allocations, all of it on the
+// producer's path before the batch is sent. The Transport's own cache
+// (kafkaconf: 2 s) already lets an answer be that old; errors, and answers
+// that carry one, are not kept.
+type partitionCounts struct {
+	kafka.RoundTripper
+	mu     sync.Mutex
+	counts map[string]cachedMetadata
+}
+
+type cachedMetadata struct {
+	resp *metadataAPI.Response
+	at   time.Time
+}
+
+const partitionCountsTTL = time.Second
+
+func (p *partitionCounts) RoundTrip(ctx context.Context, addr net.Addr, req kafka.Request) (kafka.Response, error) {
+	m, ok := req.(*metadataAPI.Request)
+	if !ok || len(m.TopicNames) != 1 || m.AllowAutoTopicCreation {
+		return p.RoundTripper.RoundTrip(ctx, addr, req)
+	}
+	if err := ctx.Err(); err != nil {
+		// As the Transport answers: WriteMessages then stops before
+		// handing any more messages to the partitions' batches.
+		return nil, err
+	}
+	topic := m.TopicNames[0]
+	now := time.Now()
+	p.mu.Lock()
+	c, hit := p.counts[topic]
+	p.mu.Unlock()
+	if hit && now.Sub(c.at) < partitionCountsTTL {
+		return c.resp, nil
+	}
+	resp, err := p.RoundTripper.RoundTrip(ctx, addr, req)
+	if r, isMeta := resp.(*metadataAPI.Response); err == nil && isMeta && len(r.Topics) == 1 && r.Topics[0].Name == topic && r.Topics[0].ErrorCode == 0 {
+		p.mu.Lock()
+		p.counts[topic] = cachedMetadata{resp: r, at: now}
+		p.mu.Unlock()
+	}
+	return resp, err
 }
