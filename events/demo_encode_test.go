@@ -40,8 +40,9 @@ func TestDecodeAppendDemoData(t *testing.T) {
 			lines++
 			ev, err := events.Decode(sc.Bytes(), opt)
 			got, out, gerr := events.DecodeAppend(nil, sc.Bytes(), opt)
-			if (err == nil) != (gerr == nil) || (err != nil && err.Error() != gerr.Error()) {
-				t.Fatalf("%s: DecodeAppend error %v, Decode %v", sc.Bytes(), gerr, err)
+			_, _, lerr := events.DecodeAppendNoData(nil, sc.Bytes(), opt)
+			if (err == nil) != (gerr == nil) || (err != nil && (err.Error() != gerr.Error() || lerr == nil || err.Error() != lerr.Error())) {
+				t.Fatalf("%s: DecodeAppend error %v, DecodeAppendNoData %v, Decode %v", sc.Bytes(), gerr, lerr, err)
 			}
 			if err != nil {
 				continue
@@ -50,6 +51,13 @@ func TestDecodeAppendDemoData(t *testing.T) {
 			want, _ := json.Marshal(ev)
 			if !reflect.DeepEqual(got, ev) || string(out) != string(want) {
 				t.Fatalf("%s:\nDecodeAppend %s\njson.Marshal %s", sc.Bytes(), out, want)
+			}
+			lean, out2, err := events.DecodeAppendNoData(nil, sc.Bytes(), opt)
+			if lean.Data == nil {
+				lean.Data = ev.Data
+			}
+			if err != nil || string(out2) != string(want) || !reflect.DeepEqual(lean, ev) || lean.Family() != ev.Family() {
+				t.Fatalf("%s:\nDecodeAppendNoData %s (%v)\njson.Marshal       %s", sc.Bytes(), out2, err, want)
 			}
 		}
 		f.Close()

@@ -2,6 +2,7 @@ package events
 
 import (
 	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -54,7 +55,10 @@ func appendEvent(dst []byte, ev *Event, vals *dataValues) ([]byte, error) {
 		dst = appendJSONString(dst, ev.ReferralID)
 	}
 	dst = append(dst, `,"data":`...)
-	if vals.usable() && ev.Data != nil {
+	if ev.Data == nil && vals != nil && vals.noMap && !vals.usable() {
+		return dst, errors.New("data: neither a map nor its values") // never: see needMap
+	}
+	if vals.usable() && (ev.Data != nil || vals.noMap) {
 		dst, err = vals.appendJSON(dst)
 	} else {
 		dst, err = appendJSONData(dst, ev.Data)
@@ -72,8 +76,18 @@ func appendEvent(dst []byte, ev *Event, vals *dataValues) ([]byte, error) {
 type dataValues struct {
 	spec   *TypeSpec
 	broken bool
+	noMap  bool // asked to do without Data's map where it can (see needMap)
 	has    [16]bool
 	v      [16]any
+}
+
+// needMap reports whether decodeData must build Data's map: always, but for
+// DecodeAppendNoData when the values say all there is (no unknown members
+// in extra, no Check that could change the map, no correction, whose
+// family is read from the map, and fields that fit).
+func (d *dataValues) needMap(spec *TypeSpec, extra []member) bool {
+	return d == nil || !d.noMap || len(extra) > 0 || spec.Check != nil || spec.IsCorrection() ||
+		spec.sortedFields == nil || len(spec.Fields) > len(d.v)
 }
 
 // set records that Data[spec.Fields[i].Name] is v; i < 0 says Data holds

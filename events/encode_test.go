@@ -156,8 +156,9 @@ func checkDecodeAppend(t *testing.T, line []byte, opt DecodeOptions) {
 		t.Fatalf("%q: DecodeAppend error %v, Decode %v", line, gerr, err)
 	}
 	if err != nil {
-		if string(out) != "prefix" {
-			t.Fatalf("%q: DecodeAppend wrote %q with an error", line, out)
+		_, out2, err2 := DecodeAppendNoData([]byte("prefix"), line, opt)
+		if string(out) != "prefix" || string(out2) != "prefix" || err2 == nil || err2.Error() != err.Error() || ReasonCode(err2) != ReasonCode(err) {
+			t.Fatalf("%q: DecodeAppend wrote %q, DecodeAppendNoData %q (%v), with an error", line, out, out2, err2)
 		}
 		return
 	}
@@ -167,6 +168,17 @@ func checkDecodeAppend(t *testing.T, line []byte, opt DecodeOptions) {
 	want, merr := json.Marshal(ev)
 	if merr != nil || string(out) != "prefix"+string(want) {
 		t.Fatalf("%q:\nDecodeAppend prefix%s\njson.Marshal prefix%s (%v)", line, out[6:], want, merr)
+	}
+	// DecodeAppendNoData: the same but for Data, which it may leave nil.
+	lean, out2, err := DecodeAppendNoData([]byte("prefix"), line, opt)
+	if err != nil || string(out2) != string(out) || lean.Family() != ev.Family() {
+		t.Fatalf("%q:\nDecodeAppendNoData prefix%s (%v), family %s\nDecodeAppend       prefix%s, family %s", line, out2[6:], err, lean.Family(), out[6:], ev.Family())
+	}
+	if lean.Data == nil {
+		lean.Data = ev.Data
+	}
+	if !reflect.DeepEqual(lean, ev) {
+		t.Fatalf("%q:\nDecodeAppendNoData %#v\nDecode             %#v", line, lean, ev)
 	}
 }
 
@@ -234,6 +246,9 @@ func TestDecodeAppendUsesValues(t *testing.T) {
 		var vals dataValues
 		if _, err := decode([]byte(l), opt, &vals); err != nil || !vals.usable() {
 			t.Errorf("%s: values usable %v (%v)", l, vals.usable(), err)
+		}
+		if ev, _, err := DecodeAppendNoData(nil, []byte(l), opt); err != nil || ev.Data != nil {
+			t.Errorf("%s: DecodeAppendNoData built Data (%v)", l, err)
 		}
 	}
 }

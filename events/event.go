@@ -118,7 +118,21 @@ func Decode(line []byte, opt DecodeOptions) (Event, error) {
 // be encoded (which Decode's checks leave no way to reach) is a
 // *FieldError. dst is returned unchanged with an error.
 func DecodeAppend(dst, line []byte, opt DecodeOptions) (Event, []byte, error) {
-	var vals dataValues
+	return decodeAppend(dst, line, opt, false)
+}
+
+// DecodeAppendNoData is DecodeAppend for a producer, which needs of the
+// event only its canonical JSON, id, person and family: Data is left nil
+// where the JSON is written without it (a type with no Check that is no
+// correction, whose data object held only the type's fields), so that no
+// map is built. The JSON, the error and the rest of the event are
+// DecodeAppend's; Family() too.
+func DecodeAppendNoData(dst, line []byte, opt DecodeOptions) (Event, []byte, error) {
+	return decodeAppend(dst, line, opt, true)
+}
+
+func decodeAppend(dst, line []byte, opt DecodeOptions, noMap bool) (Event, []byte, error) {
+	vals := dataValues{noMap: noMap}
 	ev, err := decode(line, opt, &vals)
 	if err != nil {
 		return ev, dst, err
@@ -213,8 +227,11 @@ func decode(line []byte, opt DecodeOptions, vals *dataValues) (Event, error) {
 			if err != nil {
 				return ev, err
 			}
-			ev.Data["age_band"] = ageBandValue(band)
-			vals.set(spec, spec.ageBand, ev.Data["age_band"])
+			v := ageBandValue(band)
+			if ev.Data != nil {
+				ev.Data["age_band"] = v
+			}
+			vals.set(spec, spec.ageBand, v)
 		}
 	}
 	return ev, nil
@@ -291,7 +308,12 @@ func decodeData(ev *Event, spec *TypeSpec, raw rawValue, vals *dataValues) error
 			size++
 		}
 	}
-	data := make(map[string]any, size)
+	var data map[string]any
+	if vals.needMap(spec, extra) {
+		data = make(map[string]any, size)
+	} else {
+		vals.spec = spec // written from vals, even with no field present
+	}
 	for i := range spec.Fields {
 		f := &spec.Fields[i]
 		r := &known[i]
@@ -305,7 +327,9 @@ func decodeData(ev *Event, spec *TypeSpec, raw rawValue, vals *dataValues) error
 		if err != nil {
 			return err
 		}
-		data[f.Name] = v
+		if data != nil {
+			data[f.Name] = v
+		}
 		vals.set(spec, i, v)
 	}
 	if len(extra) > 0 {

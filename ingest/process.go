@@ -65,7 +65,7 @@ func (p *processor) ndjson(rec record) outcome {
 	if rec.tooLong {
 		return p.deadJSON(rec, &events.FieldError{Field: "line", Why: fmt.Sprintf("longer than %d bytes", MaxLineBytes), Code: events.CodeOutOfRange})
 	}
-	ev, value, err := events.DecodeAppend(p.room(), rec.data, p.opts)
+	ev, value, err := events.DecodeAppendNoData(p.room(), rec.data, p.opts)
 	if err != nil {
 		return p.deadJSON(rec, err)
 	}
@@ -88,7 +88,7 @@ func (p *processor) csvRow(rec record) outcome {
 	if err != nil {
 		return p.deadCSV(rec, cells, idents, err)
 	}
-	ev, value, err := events.DecodeAppend(p.room(), line, p.opts)
+	ev, value, err := events.DecodeAppendNoData(p.room(), line, p.opts)
 	if err != nil {
 		return p.deadCSV(rec, cells, idents, err)
 	}
