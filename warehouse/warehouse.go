@@ -275,6 +275,9 @@ func (w *Warehouse) settings(ctx context.Context) error {
 		"SET GLOBAL temp_directory = " + sqlString(filepath.Join(w.tmp, "spill")),
 	}
 	qs = append(qs, fmt.Sprintf("SET GLOBAL threads = %d", w.cfg.Threads))
+	if err := tuneAllocator(); err != nil && w.cfg.Logger != nil {
+		w.cfg.Logger.Debug("warehouse: allocator left as it is", "why", err)
+	}
 	for _, q := range qs {
 		if _, err := w.db.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("warehouse: %s: %w", q, err)
@@ -343,6 +346,9 @@ func (w *Warehouse) runParts(ctx context.Context, file, object string, runs []st
 		if _, err := w.execBuild(ctx, q); err != nil {
 			return fmt.Errorf("warehouse: %s (%s): %w", file, object, err)
 		}
+		// What the statement freed goes back to the system before the
+		// next one fills the buffer pool again (allocator.go).
+		purgeAllocator()
 		w.debug(ctx, "warehouse built", "file", file, "object", object, "part", fmt.Sprintf("%d/%d", i+1, len(runs)), "took", time.Since(start).Round(time.Millisecond))
 	}
 	return nil
