@@ -6,8 +6,9 @@ import (
 	"testing"
 )
 
-// Every build file splits into CREATE statements that, put back together,
-// are the file: no statement is lost or cut inside.
+// Every build file splits into CREATE statements (and DROPs of
+// intermediate tables) that, put back together, are the file: no statement
+// is lost or cut inside.
 func TestSplitStatementsBuildFiles(t *testing.T) {
 	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql", "sql/05_cohorts.sql"} {
 		file := mustSQL(name)
@@ -17,8 +18,8 @@ func TestSplitStatementsBuildFiles(t *testing.T) {
 		}
 		var parts []string
 		for _, st := range sts {
-			if !createPattern.MatchString(firstCode(st.sql)) {
-				t.Errorf("%s: statement %q does not start with CREATE", name, st.name)
+			if !createPattern.MatchString(firstCode(st.sql)) && !(st.drop && dropPattern.MatchString(firstCode(st.sql))) {
+				t.Errorf("%s: statement %q does not start with CREATE or DROP TABLE", name, st.name)
 			}
 			if strings.Contains(st.name, " ") {
 				t.Errorf("%s: statement named %q, want the object it creates", name, st.name)
@@ -110,4 +111,30 @@ func rowsOf(t *testing.T, w *Warehouse, q string) string {
 		}
 	}
 	return s.String
+}
+
+// The intermediate tables a build file drops are gone once Open returns,
+// and what they were built for is there.
+func TestBuildDropsIntermediates(t *testing.T) {
+	w := openFixture(t, Config{Population: 200000})
+	var dropped []string
+	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql", "sql/05_cohorts.sql"} {
+		for _, st := range splitStatements(mustSQL(name)) {
+			if st.drop {
+				dropped = append(dropped, st.name)
+			}
+		}
+	}
+	if len(dropped) == 0 {
+		t.Fatal("no build file drops a table; this test has nothing to check")
+	}
+	for _, name := range append(dropped, "referrals") {
+		var n int
+		if err := w.DB().QueryRow("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", name).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 1, false: 0}[name == "referrals"]; n != want {
+			t.Errorf("%d tables named %s after Open, want %d", n, name, want)
+		}
+	}
 }

@@ -323,6 +323,11 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 		for _, st := range splitStatements(r.Replace(mustSQL(name))) {
 			if st.name == "episodes" {
 				err = w.buildEpisodes(ctx, name, st.sql)
+			} else if st.drop {
+				if _, err = w.execBuild(ctx, st.sql); err != nil {
+					err = fmt.Errorf("warehouse: %s (drop %s): %w", name, st.name, err)
+				}
+				w.debug(ctx, "warehouse dropped", "file", name, "object", st.name)
 			} else {
 				err = w.runParts(ctx, name, st.name, []string{st.sql})
 			}
@@ -365,9 +370,16 @@ func (w *Warehouse) execBuild(ctx context.Context, q string) (sql.Result, error)
 }
 
 // statement is one SQL statement of a build file and the object it makes.
-type statement struct{ name, sql string }
+type statement struct {
+	name, sql string
+	drop      bool // DROP TABLE name
+}
 
 var createPattern = regexp.MustCompile(`(?i)^CREATE (?:OR REPLACE )?(?:TEMP |TEMPORARY )?(?:TABLE|VIEW|MACRO) ([A-Za-z0-9_]+)`)
+
+// dropPattern is the other statement a build file may hold: dropping an
+// intermediate table once what it was built for exists.
+var dropPattern = regexp.MustCompile(`(?i)^DROP TABLE ([A-Za-z0-9_]+)`)
 
 // splitStatements cuts a build file into its statements: each ends at a
 // line (not a comment) whose last character is a semicolon, which is how
@@ -390,6 +402,8 @@ func splitStatements(file string) []statement {
 			}
 			if m := createPattern.FindStringSubmatch(l); m != nil {
 				st.name = m[1]
+			} else if m := dropPattern.FindStringSubmatch(l); m != nil {
+				st.name, st.drop = m[1], true
 			} else {
 				st.name = l
 			}

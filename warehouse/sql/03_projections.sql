@@ -25,45 +25,61 @@ CREATE OR REPLACE TABLE adsm_problems AS
 {{adsm_problems}};
 
 -- referrals: one row per referral_id, from its first referral.received, its
--- last referral.ended, its last allocation and its first contact.
+-- last referral.ended, its last allocation and its first contact. Each of
+-- the four is a table of its own, built one after the other, then joined:
+-- as one statement their windows and joins ran at once and the national
+-- year's build peaked at 1.1 GiB resident under a 512MB memory_limit (each
+-- alone stays near 0.8 GiB). The received rule names its columns: SELECT *
+-- carried every column of the wide events view through the window (16.6 s
+-- against 2.5 s at 40M events).
+CREATE OR REPLACE TABLE referral_received AS
+SELECT
+    referral_id,
+    person,
+    service,
+    programme,
+    occurred_at,
+    local_date,
+    referral_source,
+    gp_practice,
+    age_band,
+    gender,
+    ethnicity,
+    long_term_condition,
+    problem,
+    complexity
+FROM events
+WHERE type = 'referral.received'
+QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY occurred_at, event_id) = 1;
+
+CREATE OR REPLACE TABLE referral_ended AS
+SELECT
+    referral_id,
+    occurred_at AS ended_at,
+    local_date AS ended_date,
+    reason AS end_reason,
+    follow_up_offered
+FROM events
+WHERE type = 'referral.ended'
+QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY occurred_at DESC, event_id DESC) = 1;
+
+CREATE OR REPLACE TABLE referral_allocated AS
+SELECT
+    referral_id,
+    worker_id AS allocated_worker
+FROM events
+WHERE type = 'referral.status_changed' AND status = 'allocated' AND worker_id IS NOT NULL
+QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY occurred_at DESC, event_id DESC) = 1;
+
+CREATE OR REPLACE TABLE referral_contacted AS
+SELECT
+    referral_id,
+    min(local_date) AS first_contacted_date
+FROM events
+WHERE type = 'referral.status_changed' AND status = 'contacted'
+GROUP BY referral_id;
+
 CREATE OR REPLACE TABLE referrals AS
-WITH received AS (
-    SELECT *
-    FROM events
-    WHERE type = 'referral.received'
-    QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY occurred_at, event_id) = 1
-),
-
-ended AS (
-    SELECT
-        referral_id,
-        occurred_at AS ended_at,
-        local_date AS ended_date,
-        reason AS end_reason,
-        follow_up_offered
-    FROM events
-    WHERE type = 'referral.ended'
-    QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY occurred_at DESC, event_id DESC) = 1
-),
-
-allocated AS (
-    SELECT
-        referral_id,
-        worker_id AS allocated_worker
-    FROM events
-    WHERE type = 'referral.status_changed' AND status = 'allocated' AND worker_id IS NOT NULL
-    QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY occurred_at DESC, event_id DESC) = 1
-),
-
-contacted AS (
-    SELECT
-        referral_id,
-        min(local_date) AS first_contacted_date
-    FROM events
-    WHERE type = 'referral.status_changed' AND status = 'contacted'
-    GROUP BY referral_id
-)
-
 SELECT
     r.referral_id,
     r.person,
@@ -85,10 +101,15 @@ SELECT
     e.follow_up_offered,
     a.allocated_worker,
     c.first_contacted_date
-FROM received AS r
-LEFT JOIN ended AS e USING (referral_id)
-LEFT JOIN allocated AS a USING (referral_id)
-LEFT JOIN contacted AS c USING (referral_id);
+FROM referral_received AS r
+LEFT JOIN referral_ended AS e USING (referral_id)
+LEFT JOIN referral_allocated AS a USING (referral_id)
+LEFT JOIN referral_contacted AS c USING (referral_id);
+
+DROP TABLE referral_received;
+DROP TABLE referral_ended;
+DROP TABLE referral_allocated;
+DROP TABLE referral_contacted;
 
 -- sessions: one row per (referral_id, session_id); a session recorded again
 -- under a new event_id is an update, and the one recorded last wins.
