@@ -19,7 +19,7 @@ import (
 // bool, the list kinds) are written here; anything else (escapes, non-ASCII
 // text, unknown fields kept as json.RawMessage) is handed to json.Marshal,
 // so the output never differs. TestAppendJSONMatchesMarshal and
-// FuzzAppendJSON hold it to that.
+// FuzzDecode (which checks it on every valid fuzzed event) hold it to that.
 func AppendJSON(dst []byte, ev *Event) ([]byte, error) {
 	return appendEvent(dst, ev, nil)
 }
