@@ -10,10 +10,11 @@ import (
 // build is a sequence of statements each of which fills DuckDB's buffer
 // pool up to memory_limit and frees it, so with that delay the pages one
 // statement freed were still resident while the next filled the pool
-// again: the KPI report's peak resident memory was the memory_limit plus
-// several hundred MiB (1.2-1.4 GiB at 512MB on the national year). The
-// warehouse shortens the delay to allocatorDecayMS and purges the freed
-// pages after every build statement.
+// again: on the national year (40M events, 512MB) the memory outside the
+// pool after a statement was 0.3-1.0 GiB. The warehouse shortens the delay
+// to allocatorDecayMS and purges the freed pages after every build
+// statement and KPI metric query (0.15-0.45 GiB outside the pool after
+// each; see warehouse/README.md).
 const allocatorDecayMS = 100
 
 var errNoJemalloc = errors.New("DuckDB's allocator is not jemalloc here")

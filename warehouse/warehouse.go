@@ -58,10 +58,11 @@ type Config struct {
 	// MemoryLimit is DuckDB's memory_limit for this warehouse, a size such
 	// as "512MB" or "2GiB": past it DuckDB spills to a temporary folder
 	// (removed by Close) instead of growing. Default "512MB": the KPI
-	// report of a 10M-event lake peaked at 0.8-1.3 GiB resident with it
+	// report of a 10M-event lake peaked at 0.75 GiB resident with it
 	// (12.9 GiB before the warehouse stopped materialising the lake), the
-	// demo's national year (40M events) at 1.1-1.5 GiB with two threads,
-	// its episodes built in four parts (episodeparts.go).
+	// demo's national year (40M events) at 0.95-1.0 GiB with two threads,
+	// its episodes built in four parts (episodeparts.go). The peak is
+	// the pool plus what DuckDB allocates outside it (allocator.go).
 	MemoryLimit string
 	// Threads is DuckDB's number of worker threads. Default
 	// DefaultThreads (2). Under DuckDB 1.4 it had to be 1: the parallel
@@ -175,7 +176,7 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	}
 	if err := w.build(ctx, byFamily); err != nil {
 		if isOutOfMemory(err) {
-			err = fmt.Errorf("%w\n\nThe warehouse needs more than its memory_limit of %s for this lake: raise it (warehouse.memory_limit in the config, e.g. 2GB; the demo's national year of 40M events fits the default 512MB and peaks at 1.1-1.5 GiB resident)", err, w.cfg.MemoryLimit)
+			err = fmt.Errorf("%w\n\nThe warehouse needs more than its memory_limit of %s for this lake: raise it (warehouse.memory_limit in the config, e.g. 2GB; the demo's national year of 40M events fits the default 512MB and peaks at about 1 GiB resident)", err, w.cfg.MemoryLimit)
 		}
 		return nil, err
 	}
