@@ -42,6 +42,17 @@ static int evalpipe_je_decay(ssize_t ms) {
 static int evalpipe_je_purge(void) {
 	return duckdb_je_mallctl("arena.4096.purge", NULL, NULL, NULL, 0);
 }
+
+// DuckDB's objects other than its data (plans, operator state, C++
+// containers) come from the C library's malloc; glibc keeps what they
+// free in its per-thread arenas until malloc_trim. Weak: musl has none.
+extern int malloc_trim(size_t pad) __attribute__((weak));
+
+static void evalpipe_trim(void) {
+	if (malloc_trim != NULL) {
+		malloc_trim(0);
+	}
+}
 */
 import "C"
 
@@ -59,12 +70,13 @@ func setAllocatorDecay(ms int) error {
 	return nil
 }
 
-// purgeAllocator returns the pages DuckDB's allocator holds unused to the
-// system at once.
+// purgeAllocator returns the pages DuckDB's allocators hold unused to the
+// system at once: jemalloc's (its data) and glibc's (its other objects).
 func purgeAllocator() error {
 	if C.evalpipe_je_present() == 0 {
 		return errNoJemalloc
 	}
+	C.evalpipe_trim()
 	if rc := C.evalpipe_je_purge(); rc != 0 {
 		return fmt.Errorf("jemalloc: purge failed (%d)", int(rc))
 	}
