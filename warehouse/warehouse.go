@@ -60,7 +60,7 @@ type Config struct {
 	// (removed by Close) instead of growing. Default "512MB": the KPI
 	// report of a 10M-event lake peaked at 0.75 GiB resident with it
 	// (12.9 GiB before the warehouse stopped materialising the lake), the
-	// demo's national year (40M events) at 0.95-1.0 GiB with two threads,
+	// demo's national year (40M events) at 0.85-1.0 GiB with two threads,
 	// its episodes built in four parts (episodeparts.go). The peak is
 	// the pool plus what DuckDB allocates outside it (allocator.go).
 	MemoryLimit string
