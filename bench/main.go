@@ -43,6 +43,7 @@ import (
 
 	_ "github.com/duckdb/duckdb-go/v2"
 	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/internal/procstatus"
 	"github.com/evalpipe/evalpipe/kafkaconf"
 )
 
@@ -427,12 +428,8 @@ func watchHWM(pid int) func() float64 {
 		if err != nil {
 			return
 		}
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-				if kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64); err == nil {
-					peak = max(peak, kb/1024)
-				}
-			}
+		if kb, ok := procstatus.KiB(b, "VmHWM:"); ok {
+			peak = max(peak, float64(kb)/1024)
 		}
 	}
 	stop, done := make(chan struct{}), make(chan struct{})

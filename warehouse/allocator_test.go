@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	_ "github.com/duckdb/duckdb-go/v2"
+	"github.com/evalpipe/evalpipe/internal/procstatus"
 )
 
 func residentMiB(t *testing.T) int64 {
@@ -16,11 +17,11 @@ func residentMiB(t *testing.T) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, ok := statusMiB(b, "VmRSS:")
+	v, ok := procstatus.KiB(b, "VmRSS:")
 	if !ok {
 		t.Fatal("no VmRSS in /proc/self/status")
 	}
-	return v
+	return v >> 10
 }
 
 // DuckDB's jemalloc is reachable: its decay can be set, and a purge gives

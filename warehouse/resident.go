@@ -1,11 +1,11 @@
 package warehouse
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"os"
-	"strconv"
+
+	"github.com/evalpipe/evalpipe/internal/procstatus"
 )
 
 // memoryAttrs describes the process's memory for the --verbose build log:
@@ -17,11 +17,11 @@ import (
 func (w *Warehouse) memoryAttrs(ctx context.Context) []any {
 	var attrs []any
 	if b, err := os.ReadFile("/proc/self/status"); err == nil {
-		if v, ok := statusMiB(b, "VmRSS:"); ok {
-			attrs = append(attrs, "rss_mib", v)
+		if v, ok := procstatus.KiB(b, "VmRSS:"); ok {
+			attrs = append(attrs, "rss_mib", v>>10)
 		}
-		if v, ok := statusMiB(b, "VmHWM:"); ok {
-			attrs = append(attrs, "peak_mib", v)
+		if v, ok := procstatus.KiB(b, "VmHWM:"); ok {
+			attrs = append(attrs, "peak_mib", v>>10)
 		}
 	}
 	var pool int64
@@ -29,23 +29,6 @@ func (w *Warehouse) memoryAttrs(ctx context.Context) []any {
 		attrs = append(attrs, "duckdb_mib", pool>>20)
 	}
 	return attrs
-}
-
-// statusMiB reads one "Name:   N kB" line of /proc/self/status, in MiB.
-func statusMiB(status []byte, name string) (int64, bool) {
-	i := bytes.Index(status, []byte(name))
-	if i < 0 {
-		return 0, false
-	}
-	line := status[i+len(name):]
-	if j := bytes.IndexByte(line, '\n'); j >= 0 {
-		line = line[:j]
-	}
-	kb, err := strconv.ParseInt(string(bytes.TrimSpace(bytes.TrimSuffix(bytes.TrimSpace(line), []byte("kB")))), 10, 64)
-	if err != nil {
-		return 0, false
-	}
-	return kb >> 10, true
 }
 
 // debug logs msg with attrs and, at debug level, the memory figures.

@@ -8,23 +8,6 @@ import (
 	"testing"
 )
 
-func TestStatusMiB(t *testing.T) {
-	status := []byte("Name:\tevalpipe\nVmHWM:\t  1048576 kB\nVmRSS:\t   524800 kB\nThreads:\t4\n")
-	for _, c := range []struct {
-		name string
-		want int64
-		ok   bool
-	}{{"VmHWM:", 1024, true}, {"VmRSS:", 512, true}, {"VmSwap:", 0, false}, {"Threads:", 0, true}} {
-		got, ok := statusMiB(status, c.name)
-		if ok != c.ok || got != c.want {
-			t.Errorf("statusMiB(%s) = %d, %v; want %d, %v", c.name, got, ok, c.want, c.ok)
-		}
-	}
-	if _, ok := statusMiB([]byte("VmRSS:\tlots kB\n"), "VmRSS:"); ok {
-		t.Error("statusMiB read a number from \"lots\"")
-	}
-}
-
 // At debug level every build statement and metric query is logged with the
 // process's resident memory, its peak and DuckDB's buffer pool; at info
 // level none is, and nothing is asked of DuckDB for it.
