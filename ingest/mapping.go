@@ -309,13 +309,9 @@ func (m *Mapping) row(cells []string, cols []int) (line []byte, idents []string,
 			}
 		}
 		for k, v := range m.Constants {
-			name, isData := strings.CutPrefix(k, "data.")
-			switch {
-			case isData != data || given(k):
-			case data:
+			// Converted like a cell, so that schema: "1" goes as the number 1.
+			if name, isData := strings.CutPrefix(k, "data."); isData == data && !given(k) {
 				add(name, m.convertConst(k, v))
-			default:
-				add(name, v) // an envelope constant goes as written, a string
 			}
 		}
 		for i, t := range m.targets {

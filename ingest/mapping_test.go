@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -13,7 +14,9 @@ import (
 
 // rowViaMaps is Mapping.row as it was before row wrote its JSON directly:
 // envelope and data built as maps, then encoded (the cells' conversion,
-// Mapping.values, is shared). TestRowAgrees and FuzzCSVRow hold row to it.
+// Mapping.values, is shared), except that envelope constants are converted
+// too: as written, a constant schema went as the string "1" and every row
+// was dead-lettered. TestRowAgrees and FuzzCSVRow hold row to it.
 func (m *Mapping) rowViaMaps(cells []string, cols []int) (line []byte, idents []string, err error) {
 	env := make(map[string]any, len(m.targets)+len(m.Constants))
 	data := map[string]any{}
@@ -21,7 +24,7 @@ func (m *Mapping) rowViaMaps(cells []string, cols []int) (line []byte, idents []
 		if name, ok := strings.CutPrefix(k, "data."); ok {
 			data[name] = m.convertConst(k, v)
 		} else {
-			env[k] = v
+			env[k] = m.convertConst(k, v)
 		}
 	}
 	for i, t := range m.targets {
@@ -215,5 +218,53 @@ func TestNearZoneChange(t *testing.T) {
 	}
 	if near > n/10 {
 		t.Errorf("%d of %d times near a change: the check is hardly ever skipped", near, n)
+	}
+}
+
+// TestEnvelopeConstants: a constant schema is written as a number, and a
+// constant time in the mapping's format is converted like its column would
+// be, so rows that rely on them are ingested, not dead-lettered.
+func TestEnvelopeConstants(t *testing.T) {
+	const mapping = `
+type: referral.received
+source: const
+time_zone: Europe/London
+time_format: "02/01/2006 15:04"
+constants: {schema: "1", service: svc, recorded_at: "01/06/2024 10:00", data.programme: talking_therapies}
+fields: {event_id: ID, referral_id: R, local_id: L, occurred_at: When, data.referral_source: Src}
+`
+	p := boundProcessor(t, mapping, "ID,R,L,When,Src")
+	for _, c := range []struct {
+		row, schema string
+		wantErr     string
+	}{
+		{"1,r1,L1,01/06/2024 09:00,gp", "1", ""},
+		{"1,r1,L1,01/06/2024 09:00,gp", "2", "schema"},
+		{"1,r1,L1,01/06/2024 09:00,gp", "one", "schema"},
+	} {
+		p.mapping.Constants["schema"] = c.schema
+		cells, err := splitCSV(c.row)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, _, err := p.mapping.row(cells, p.cols)
+		if err != nil {
+			t.Fatalf("schema %q: row: %v", c.schema, err)
+		}
+		ev, err := events.Decode(line, p.opts)
+		if c.wantErr != "" {
+			var fe *events.FieldError
+			if !errors.As(err, &fe) || fe.Field != c.wantErr {
+				t.Errorf("schema %q: %s decodes with error %v, want one naming %s", c.schema, line, err, c.wantErr)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("schema %q: %s does not decode: %v", c.schema, line, err)
+		}
+		want := time.Date(2024, 6, 1, 9, 0, 0, 0, time.UTC) // 10:00 BST
+		if ev.Schema != 1 || !ev.RecordedAt.Equal(want) {
+			t.Errorf("schema %q: got schema %d, recorded_at %v; want 1, %v", c.schema, ev.Schema, ev.RecordedAt, want)
+		}
 	}
 }
