@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"math/rand/v2"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -105,4 +107,87 @@ func TestE2EOnlySummaryMarshals(t *testing.T) {
 	if _, err := json.Marshal(map[string]any{"runs": []runResult{r}, "median": s}); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// demoIDPattern is the regular expression prefixIDs replaced, kept as its
+// oracle.
+var demoIDPattern = regexp.MustCompile(`\b((?:tt-r|pc-r|cr-|fb-|act-|inv-q|cost-|A)[0-9]|consult-)`)
+
+// TestPrefixIDsMatchesRegexp: prefixIDs rewrites as the regular expression
+// did, on demo lines of every kind and on random strings built from the
+// identifiers' pieces, word and non-word bytes.
+func TestPrefixIDsMatchesRegexp(t *testing.T) {
+	check := func(line string) {
+		t.Helper()
+		want := demoIDPattern.ReplaceAllString(line, "p7$1")
+		if got := string(prefixIDs(nil, []byte(line), "p7")); got != want {
+			t.Fatalf("prefixIDs(%q)\n got %q\nwant %q", line, got, want)
+		}
+	}
+	dir := t.TempDir()
+	if _, err := demo.Generate(context.Background(), demo.Config{Referrals: 100, Seed: 3}, dir); err != nil {
+		t.Fatal(err)
+	}
+	lines := 0
+	for _, path := range inputFiles(dir) {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.SplitAfter(string(b), "\n") {
+			check(line)
+			lines++
+		}
+	}
+	if lines < 1000 {
+		t.Fatalf("only %d demo lines checked", lines)
+	}
+	pieces := []string{"tt-r", "pc-r", "cr-", "fb-", "act-", "inv-q", "cost-", "A", "consult-", "consult", "0", "9", "x", "_", "-", "\"", " ", ",", "é", "tt-", "inv-"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 20000 {
+		var sb strings.Builder
+		for range 1 + rng.IntN(8) {
+			sb.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		check(sb.String())
+	}
+}
+
+// BenchmarkPrefixIDs: the rewrite of demo lines by prefixIDs against the
+// regular expression it replaced, in MB/s.
+func BenchmarkPrefixIDs(b *testing.B) {
+	dir := b.TempDir()
+	if _, err := demo.Generate(context.Background(), demo.Config{Referrals: 100, Seed: 3}, dir); err != nil {
+		b.Fatal(err)
+	}
+	var lines [][]byte
+	var size int64
+	for _, path := range inputFiles(dir) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, line := range strings.SplitAfter(string(data), "\n") {
+			lines = append(lines, []byte(line))
+			size += int64(len(line))
+		}
+	}
+	b.Run("prefixIDs", func(b *testing.B) {
+		b.SetBytes(size)
+		var buf []byte
+		for b.Loop() {
+			for _, l := range lines {
+				buf = prefixIDs(buf[:0], l, "p7")
+			}
+		}
+	})
+	b.Run("regexp", func(b *testing.B) {
+		b.SetBytes(size)
+		repl := []byte("p7$1")
+		for b.Loop() {
+			for _, l := range lines {
+				demoIDPattern.ReplaceAll(l, repl)
+			}
+		}
+	})
 }
