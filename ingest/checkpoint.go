@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -33,11 +34,18 @@ type checkpoint struct {
 type contentEntry struct {
 	Path    string `json:"path"`
 	Records int64  `json:"records"`
+	Bytes   int64  `json:"bytes,omitempty"` // the file's length (entries since sizes/ was kept)
 }
 
 // store keeps checkpoints as small JSON files under dir: files/<hash of
 // path>.json and content/<hash of content>.json. One file per entry makes
 // every update a single atomic rename.
+//
+// sizes/<bytes> marks that some indexed content has that length, so that a
+// new file of a length no indexed content has is known to be new content
+// without hashing it whole before it is read (store.sizeIndexed). A store
+// whose content index predates sizes/ has sizes/unknown: its entries'
+// lengths are not known, and every new file is hashed whole first.
 type store struct{ dir string }
 
 func openStore(dir string) (*store, error) {
@@ -46,7 +54,57 @@ func openStore(dir string) (*store, error) {
 			return nil, fmt.Errorf("create checkpoint directory: %w", err)
 		}
 	}
-	return &store{dir: dir}, nil
+	s := &store{dir: dir}
+	if err := s.initSizes(); err != nil {
+		return nil, fmt.Errorf("create checkpoint directory: %w", err)
+	}
+	return s, nil
+}
+
+// initSizes makes sizes/ when there is none, with the unknown marker if the
+// content index already has entries. It is made under another name and
+// renamed, so that a crash cannot leave sizes/ without the marker it needs.
+func (s *store) initSizes() error {
+	sizes := filepath.Join(s.dir, "sizes")
+	if _, err := os.Stat(sizes); !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	indexed, err := filepath.Glob(filepath.Join(s.dir, "content", "*.json"))
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp(s.dir, ".sizes-*")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp) // gone with the rename
+	if len(indexed) > 0 {
+		if err := writeJSONAtomic(filepath.Join(tmp, "unknown"), len(indexed)); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp, sizes); err != nil {
+		if _, serr := os.Stat(sizes); serr == nil {
+			return nil // another run made it first
+		}
+		return err
+	}
+	return nil
+}
+
+// sizeIndexed reports whether content of n bytes may be in the content
+// index: false proves a file of that length new content.
+func (s *store) sizeIndexed(n int64) (bool, error) {
+	for _, name := range []string{"unknown", strconv.FormatInt(n, 10)} {
+		_, err := os.Stat(filepath.Join(s.dir, "sizes", name))
+		if err == nil {
+			return true, nil
+		}
+		if !errors.Is(err, os.ErrNotExist) {
+			return false, fmt.Errorf("read checkpoint: %w", err)
+		}
+	}
+	return false, nil
 }
 
 func (s *store) filePath(path string) string {
@@ -84,7 +142,13 @@ func (s *store) content(sum string) (*contentEntry, error) {
 	return &e, nil
 }
 
+// saveContent indexes content, its length first: an entry without its
+// length marked could go unrecognised. (The marker holds the hash of the
+// latest content of that length, for whoever looks.)
 func (s *store) saveContent(sum string, e contentEntry) error {
+	if err := writeJSONAtomic(filepath.Join(s.dir, "sizes", strconv.FormatInt(e.Bytes, 10)), sum); err != nil {
+		return err
+	}
 	return writeJSONAtomic(s.contentPath(sum), e)
 }
 

@@ -35,7 +35,9 @@
 // (decode, validate, pseudonymise, encode), and an assembler takes them
 // back in file order, drops event ids already seen in the run and seals
 // batches at chunk ends, while the caller's goroutine produces the previous
-// batch. A file with no checkpoint is hashed (for the same-content check)
-// while its first batches are converted; nothing is produced until the
-// hash has been checked.
+// batch. A file with no checkpoint, of a length some ingested content has,
+// is hashed (for the same-content check) while its first batches are
+// converted, and nothing is produced until the hash has been checked; of
+// any other length it cannot be ingested content, and the reader's hash is
+// the only one (StateDir/sizes holds the lengths).
 package ingest

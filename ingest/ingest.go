@@ -254,12 +254,14 @@ const maxPendingBytes = 16 << 20
 // batches in other goroutines while this one produces them and, once Kafka
 // has acknowledged each, checkpoints it.
 //
-// Deciding needs the file's SHA-256 (has this content been ingested under
-// any name?), which costs a whole read of the file. With no checkpoint for
-// the path, the common case, the file is hashed while its first batches
-// are converted, and the hash is awaited before the first produce; only if
-// the content proves already ingested is the conversion started again,
-// skipping everything.
+// Deciding may need the file's SHA-256 (has this content been ingested
+// under any name?), which costs a whole read of the file. With no
+// checkpoint for the path, the common case, a file of a length that no
+// indexed content has is new content and is not hashed first (the reader's
+// own hash, at the end, is what is indexed); otherwise it is hashed while
+// its first batches are converted, and the hash is awaited before the
+// first produce; only if the content proves already ingested is the
+// conversion started again, skipping everything.
 //
 // Resuming, the reader hashes on from hashFile's state after the verified
 // prefix instead of hashing it again: this run produces nothing from those
@@ -281,11 +283,28 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 		state         []byte
 		err           error
 	}
+	// A new file whose length no indexed content has is new content: its
+	// whole hash is then the reader's at the end, and the file is hashed
+	// once, not twice.
+	hashWhole := cp != nil
+	if !hashWhole {
+		fi, err := os.Stat(in.path)
+		if err != nil {
+			return fsum, fmt.Errorf("ingest %s: %w", in.path, err)
+		}
+		if hashWhole, err = r.store.sizeIndexed(fi.Size()); err != nil {
+			return fsum, fmt.Errorf("ingest %s: %w", in.path, err)
+		}
+	}
 	hashing := make(chan hashed, 1)
-	go func() {
-		whole, prefix, state, err := hashFile(in.path, at)
-		hashing <- hashed{whole, prefix, state, err}
-	}()
+	if hashWhole {
+		go func() {
+			whole, prefix, state, err := hashWholeFile(in.path, at)
+			hashing <- hashed{whole, prefix, state, err}
+		}()
+	} else {
+		hashing <- hashed{} // no whole hash: not in the index
+	}
 	var (
 		whole       string
 		seenContent *contentEntry
@@ -300,8 +319,10 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 			return 0, fmt.Errorf("ingest %s: %w", in.path, h.err)
 		}
 		whole = h.whole
-		if seenContent, err = r.store.content(whole); err != nil {
-			return 0, fmt.Errorf("ingest %s: %w", in.path, err)
+		if whole != "" {
+			if seenContent, err = r.store.content(whole); err != nil {
+				return 0, fmt.Errorf("ingest %s: %w", in.path, err)
+			}
 		}
 		switch {
 		case seenContent != nil:
@@ -369,6 +390,9 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 		ncp := &checkpoint{Path: in.abs, Offset: b.end, Lines: b.lines, Records: b.recordsEnd, PrefixSHA256: b.prefix, UpdatedAt: r.cfg.Now().UTC()}
 		if b.eof {
 			ncp.Complete = true
+			if !hashWhole {
+				whole = b.prefix // what was read is what is indexed
+			}
 			if b.prefix == whole {
 				ncp.ContentSHA256 = whole
 			} else {
@@ -388,7 +412,7 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 			return fsum, fmt.Errorf("ingest %s line %d: %w", in.path, b.lines, err)
 		}
 		if ncp.ContentSHA256 != "" && seenContent == nil {
-			if err := r.store.saveContent(whole, contentEntry{Path: in.abs, Records: b.recordsEnd}); err != nil {
+			if err := r.store.saveContent(whole, contentEntry{Path: in.abs, Records: b.recordsEnd, Bytes: b.end}); err != nil {
 				return fsum, fmt.Errorf("ingest %s: %w", in.path, err)
 			}
 		}
@@ -403,6 +427,9 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 	}
 	return fsum, ctx.Err()
 }
+
+// hashWholeFile is hashFile; tests count its calls.
+var hashWholeFile = hashFile
 
 // convert opens the file and starts converting its records from the
 // start, those before skip counted as already in Kafka, into batches.

@@ -346,3 +346,71 @@ func checkCompleteCheckpoint(t *testing.T, cfg Config, path string) {
 		t.Errorf("a further run: ingested %d, note %q; want 0, already ingested", again.Ingested, again.PerFile[0].Note)
 	}
 }
+
+// TestHashedOnce: a new file whose length no ingested content has is not
+// hashed whole before it is read (the reader's hash is indexed at its
+// end); a file of a length that some indexed content has is, so that a
+// renamed copy is still recognised and a same-length different file is
+// still ingested; and a store whose content index predates sizes/ hashes
+// every new file.
+func TestHashedOnce(t *testing.T) {
+	var hashed []string
+	hashWholeFile = func(path string, at int64) (string, string, []byte, error) {
+		hashed = append(hashed, filepath.Base(path))
+		return hashFile(path, at)
+	}
+	t.Cleanup(func() { hashWholeFile = hashFile })
+	kc, brokers := startBroker(t)
+	cfg := testConfig(t, kc, brokers)
+	dir := t.TempDir()
+	lines := func(prefix string) string {
+		var b strings.Builder
+		for i := range 20 {
+			fmt.Fprintln(&b, session(fmt.Sprintf("%s%02d", prefix, i), "p1"))
+		}
+		return b.String()
+	}
+	ingest := func(name, content string) FileSummary {
+		t.Helper()
+		hashed = nil
+		sum, err := Ingest(context.Background(), cfg, writeFile(t, filepath.Join(dir, name), content))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkInvariant(t, sum)
+		return sum.PerFile[0]
+	}
+	a := lines("a")
+	if fs := ingest("a.ndjson", a); fs.Ingested != 20 || len(hashed) != 0 {
+		t.Fatalf("new file: ingested %d, hashed whole %v; want 20, not hashed", fs.Ingested, hashed)
+	}
+	whole := sha256.Sum256([]byte(a))
+	st := &store{dir: cfg.StateDir}
+	e, err := st.content(hex.EncodeToString(whole[:]))
+	if err != nil || e == nil || e.Bytes != int64(len(a)) || e.Records != 20 {
+		t.Fatalf("content entry of a: %+v, %v; want its SHA-256 indexed with %d bytes, 20 records", e, err, len(a))
+	}
+	if fs := ingest("b.ndjson", lines("b")); fs.Ingested != 20 || len(hashed) != 1 {
+		t.Errorf("same length, other content: ingested %d, hashed whole %v; want 20, hashed once", fs.Ingested, hashed)
+	}
+	if fs := ingest("a-copy.ndjson", a); fs.Ingested != 0 || fs.Duplicates != 20 || !strings.Contains(fs.Note, "same content as") || len(hashed) != 1 {
+		t.Errorf("renamed copy: %+v, hashed whole %v; want nothing ingested, same content, hashed once", fs, hashed)
+	}
+	if fs := ingest("c.ndjson", lines("c")+"\n"); fs.Ingested != 20 || len(hashed) != 0 {
+		t.Errorf("a new length: ingested %d, hashed whole %v; want 20, not hashed", fs.Ingested, hashed)
+	}
+
+	// A store from before sizes/: its entries' lengths are unknown.
+	if err := os.RemoveAll(filepath.Join(cfg.StateDir, "sizes")); err != nil {
+		t.Fatal(err)
+	}
+	if fs := ingest("a-again.ndjson", a); fs.Ingested != 0 || !strings.Contains(fs.Note, "same content as") || len(hashed) != 1 {
+		t.Errorf("renamed copy, old store: %+v, hashed whole %v; want same content, hashed once", fs, hashed)
+	}
+	if _, err := os.Stat(filepath.Join(cfg.StateDir, "sizes", "unknown")); err != nil {
+		t.Errorf("an old store's sizes/ has no unknown marker: %v", err)
+	}
+	if fs := ingest("d.ndjson", lines("d")+"\n\n"); fs.Ingested != 20 || len(hashed) != 1 {
+		t.Errorf("a new length, old store: ingested %d, hashed whole %v; want 20, hashed once", fs.Ingested, hashed)
+	}
+}
