@@ -502,6 +502,11 @@ func (e *envelope) str(i int, required bool, max int) (string, error) {
 
 // timestamp is the envelope's time member i, checked, in UTC.
 func (e *envelope) timestamp(i int, required bool) (time.Time, error) {
+	if r := e[i].b; len(r) >= 2 && r[0] == '"' && r[len(r)-1] == '"' {
+		if t, ok := parseTimestamp(r[1 : len(r)-1]); ok {
+			return t, nil
+		}
+	}
 	s, err := e.str(i, required, 64)
 	if err != nil || s == "" {
 		return time.Time{}, err
@@ -515,6 +520,88 @@ func (e *envelope) timestamp(i int, required bool) (time.Time, error) {
 		return time.Time{}, &FieldError{Field: key, Value: quote(s), Why: "year out of range 1900-2200", Code: CodeOutOfRange}
 	}
 	return t.UTC().Truncate(time.Microsecond), nil
+}
+
+// parseTimestamp is timestamp's fast path: for s (a JSON string's bytes,
+// unquoted) of the exact form 2006-01-02T15:04:05, then a fraction of one
+// to nine digits or none, then Z or an offset ±hh:mm, with every field in
+// range and a year of 1900-2200, it returns what timestamp would:
+// time.Parse(time.RFC3339Nano, s) in UTC, truncated to the microsecond.
+// time.Parse spent most of timestamp's time finding the offset's zone
+// (Local or a new FixedZone) and the calendar fields that Decode then
+// threw away. Anything else (escapes, leap seconds, a tenth fraction
+// digit, lower-case z, another year) is declined, for time.Parse to
+// decide with its own verdict. TestParseTimestamp and FuzzParseTimestamp
+// hold it to time.Parse.
+func parseTimestamp(s []byte) (t time.Time, ok bool) {
+	if slowOnly || len(s) < 20 || len(s) > 35 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return t, false
+	}
+	y1, ok1 := twoDigits(s, 0)
+	y2, ok2 := twoDigits(s, 2)
+	mo, ok3 := twoDigits(s, 5)
+	d, ok4 := twoDigits(s, 8)
+	h, ok5 := twoDigits(s, 11)
+	mi, ok6 := twoDigits(s, 14)
+	sec, ok7 := twoDigits(s, 17)
+	y := y1*100 + y2
+	if !(ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7) || y < 1900 || y > 2200 ||
+		mo < 1 || mo > 12 || d < 1 || d > daysIn(time.Month(mo), y) || h > 23 || mi > 59 || sec > 59 {
+		return t, false
+	}
+	rest := s[19:]
+	ns := 0
+	if rest[0] == '.' {
+		n := 1
+		for ; n < len(rest) && rest[n] >= '0' && rest[n] <= '9'; n++ {
+			ns = ns*10 + int(rest[n]-'0')
+		}
+		if n == 1 || n > 10 {
+			return t, false // no digit (not RFC 3339's fraction) or more than nine
+		}
+		for range 10 - n {
+			ns *= 10
+		}
+		rest = rest[n:]
+	}
+	off := 0
+	switch {
+	case len(rest) == 1 && rest[0] == 'Z':
+	case len(rest) == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':':
+		oh, okh := twoDigits(rest, 1)
+		om, okm := twoDigits(rest, 4)
+		if !okh || !okm || oh > 23 || om > 59 {
+			return t, false
+		}
+		off = oh*3600 + om*60
+		if rest[0] == '-' {
+			off = -off
+		}
+	default:
+		return t, false
+	}
+	unix := int64(daysSinceEpoch(y, mo, d))*86400 + int64(h*3600+mi*60+sec-off)
+	return time.Unix(unix, int64(ns-ns%1000)).UTC(), true
+}
+
+// twoDigits is the number s[i:i+2] holds, if both are decimal digits.
+func twoDigits(s []byte, i int) (int, bool) {
+	a, b := s[i]-'0', s[i+1]-'0'
+	return int(a)*10 + int(b), a <= 9 && b <= 9
+}
+
+// daysSinceEpoch is the number of days from 1970-01-01 to the proleptic
+// Gregorian date y-m-d (y >= 0), after Howard Hinnant's days_from_civil.
+func daysSinceEpoch(y, m, d int) int {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
 }
 
 // dateField is the date r holds, checked, and its text in canonical form.
