@@ -476,7 +476,7 @@ func intValue(r rawValue) (int64, error) {
 // str is the envelope's string member i, checked.
 func (e *envelope) str(i int, required bool, max int) (string, error) {
 	key := envelopeNames[i]
-	r := e[i]
+	r := &e[i]
 	if !r.present() || isNull(r.b) {
 		if required {
 			return "", &FieldError{Field: key, Why: "required", Code: CodeMissing}

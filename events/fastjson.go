@@ -2,8 +2,10 @@ package events
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"math/bits"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -71,16 +73,23 @@ func (v rawValue) plainString() (string, bool) {
 		return "", false
 	}
 	s := r[1 : len(r)-1]
-	ascii := true
-	for _, c := range s {
+	var high uint64 // the bytes or'ed together: top bit set if any is not ASCII
+	t := s
+	for ; len(t) >= 8; t = t[8:] {
+		x := binary.LittleEndian.Uint64(t)
+		q, e := x^(lanes1*'"'), x^(lanes1*'\\')
+		if ((q-lanes1)&^q|(e-lanes1)&^e)&lanes80 != 0 {
+			return "", false
+		}
+		high |= x
+	}
+	for _, c := range t {
 		if c == '\\' || c == '"' {
 			return "", false
 		}
-		if c >= 0x80 {
-			ascii = false
-		}
+		high |= uint64(c)
 	}
-	if !ascii && !utf8.Valid(s) {
+	if high&lanes80 != 0 && !utf8.Valid(s) {
 		return "", false
 	}
 	if v.s != "" {
@@ -249,11 +258,14 @@ func (e *envelope) scan(line []byte) bool {
 	if !ok {
 		return false
 	}
-	// One copy of the line holds every string the event keeps.
-	whole := rawValue{b: line, s: string(line)}
+	// One copy of the line holds every string the event keeps. (Each
+	// value is written in place: building a rawValue and copying it cost
+	// as much as the scan, in stalled stores.)
+	s := string(line)
 	for i := range e {
-		if hi[i] > 0 {
-			e[i] = whole.sub(lo[i], hi[i])
+		if h := hi[i]; h > 0 {
+			e[i].b = line[lo[i]:h:h]
+			e[i].s = s[lo[i]:h]
 		}
 	}
 	return true
@@ -467,7 +479,16 @@ func skipLit(b []byte, i int, lit string) (int, bool) {
 func skipString(b []byte, i int) (int, bool) {
 	i++
 	for i < len(b) {
-		if byteClass[b[i]]&stringByte != 0 {
+		// Eight bytes at a time to the first that is not stringByte,
+		// then a byte at a time near the end.
+		if len(b)-i >= 8 {
+			m := stopLanes(binary.LittleEndian.Uint64(b[i:]))
+			if m == 0 {
+				i += 8
+				continue
+			}
+			i += bits.TrailingZeros64(m) >> 3
+		} else if byteClass[b[i]]&stringByte != 0 {
 			i++
 			continue
 		}
@@ -477,23 +498,8 @@ func skipString(b []byte, i int) (int, bool) {
 		case c < 0x20:
 			return i, false
 		case c == '\\':
-			if i+1 >= len(b) {
-				return i, false
-			}
-			switch b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if i+6 > len(b) {
-					return i, false
-				}
-				for _, h := range b[i+2 : i+6] {
-					if !isHex(h) {
-						return i, false
-					}
-				}
-				i += 6
-			default:
+			var ok bool
+			if i, ok = skipEscape(b, i); !ok {
 				return i, false
 			}
 		default:
@@ -501,6 +507,44 @@ func skipString(b []byte, i int) (int, bool) {
 		}
 	}
 	return i, false
+}
+
+// skipEscape returns the index after the escape starting at b[i] == '\\'.
+func skipEscape(b []byte, i int) (int, bool) {
+	if i+1 >= len(b) {
+		return i, false
+	}
+	switch b[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return i + 2, true
+	case 'u':
+		if i+6 > len(b) {
+			return i, false
+		}
+		for _, h := range b[i+2 : i+6] {
+			if !isHex(h) {
+				return i, false
+			}
+		}
+		return i + 6, true
+	}
+	return i, false
+}
+
+// Lanes of a uint64 (its bytes, little-endian, as read from a []byte).
+const (
+	lanes1  = 0x0101010101010101 // 1 in each byte
+	lanes80 = 0x8080808080808080 // 0x80 in each byte
+)
+
+// stopLanes sets the top bit of the lowest byte of x that is '"', '\\' or a
+// control (below 0x20): a byte a string cannot hold unlooked at. Higher
+// bits may be set by borrows, so only the lowest counts (its index is
+// TrailingZeros64/8); zero means all eight bytes are stringByte.
+func stopLanes(x uint64) uint64 {
+	q := x ^ (lanes1 * '"')
+	e := x ^ (lanes1 * '\\')
+	return ((q-lanes1)&^q | (e-lanes1)&^e | (x-lanes1*0x20)&^x) & lanes80
 }
 
 // byteClass says, for each byte, where it may stand with no further look.
