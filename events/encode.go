@@ -83,10 +83,10 @@ type dataValues struct {
 
 // needMap reports whether decodeData must build Data's map: always, but for
 // DecodeAppendNoData when the values say all there is (no unknown members
-// in extra, no Check that could change the map, no correction, whose
+// in extra, no Check but one that reads the values, no correction, whose
 // family is read from the map, and fields that fit).
 func (d *dataValues) needMap(spec *TypeSpec, extra []member) bool {
-	return d == nil || !d.noMap || len(extra) > 0 || spec.Check != nil || spec.IsCorrection() ||
+	return d == nil || !d.noMap || len(extra) > 0 || (spec.Check != nil && !spec.checksValues()) || spec.IsCorrection() ||
 		spec.sortedFields == nil || len(spec.Fields) > len(d.v)
 }
 

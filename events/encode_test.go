@@ -200,6 +200,7 @@ func TestDecodeAppend(t *testing.T) {
 		`{"event_id":"e","type":"referral.received","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"v","nhs_number":"9434765919","date_of_birth":"1990-01-01","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp","age_band":"18-25"}}`,
 		`{"event_id":"e","type":"referral.received","occurred_at":"2024-05-01T09:30:00.1234567+01:00","recorded_at":"2024-05-01T09:30:00.000001Z","source":"s\u00e9","service":"v<","person":"p","referral_id":"r1","data":{"programme":"talking_therapies","referral_source":"gp","x":null}}`,
 	)
+	lines = append(lines, outcomeCheckCases...) // DecodeAppendNoData checks these without a map
 	rng := rand.New(rand.NewPCG(3, 4))
 	n := len(lines)
 	for i := range n {
@@ -228,6 +229,9 @@ func FuzzDecodeAppend(f *testing.F) {
 	for _, l := range fastEdgeCases {
 		f.Add([]byte(l))
 	}
+	for _, l := range outcomeCheckCases {
+		f.Add([]byte(l))
+	}
 	opt := fixedOpts(f)
 	f.Fuzz(func(t *testing.T, line []byte) {
 		checkDecodeAppend(t, line, opt)
@@ -236,8 +240,9 @@ func FuzzDecodeAppend(f *testing.F) {
 
 // TestDecodeAppendUsesValues: the common shapes are written from the
 // decoded values, not by the map's way (which would pass the tests above
-// as well, only slower). (A type with a Check, such as outcome.recorded,
-// goes the map's way.)
+// as well, only slower). (A type with a Check goes the map's way, but
+// for DecodeAppendNoData on outcome.recorded, whose check reads the
+// values.)
 func TestDecodeAppendUsesValues(t *testing.T) {
 	opt := fixedOpts(t)
 	for _, l := range []string{
@@ -251,7 +256,51 @@ func TestDecodeAppendUsesValues(t *testing.T) {
 			t.Errorf("%s: DecodeAppendNoData built Data (%v)", l, err)
 		}
 	}
+	for _, l := range outcomeCheckCases {
+		ev, _, err := DecodeAppendNoData(nil, []byte(l), opt)
+		if err == nil && ev.Data != nil && !strings.Contains(l, `"zz"`) { // an unknown member needs the map
+			t.Errorf("%s: DecodeAppendNoData built Data for an outcome", l)
+		}
+	}
 }
+
+// outcomeCheckCases reach every verdict of checkOutcome: items counted
+// and ranged, vas and level for their measures only, a total checked
+// against the items and the range or filled from them (sum and mean),
+// and an outcome with nothing to score.
+var outcomeCheckCases = func() []string {
+	var out []string
+	for _, data := range []string{
+		`"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0,1]`,
+		`"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0,1],"total":13`,
+		`"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0,1],"total":13.0000001`,
+		`"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0,1],"total":12`,
+		`"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0]`,
+		`"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0,4]`,
+		`"measure":"phq9","timepoint":"baseline","items":[]`,
+		`"measure":"phq9","timepoint":"baseline","total":28`,
+		`"measure":"phq9","timepoint":"baseline","total":27,"session_id":"s1","weeks":3`,
+		`"measure":"phq9","timepoint":"baseline"`,
+		`"measure":"phq9","timepoint":"baseline","items":null,"total":null`,
+		`"measure":"phq9","timepoint":"baseline","total":5,"vas":50`,
+		`"measure":"gad7","timepoint":"baseline","total":5,"level":2`,
+		`"measure":"eq5d5l","timepoint":"baseline","vas":50`,
+		`"measure":"eq5d5l","timepoint":"baseline","items":[1,2,3,4,5],"vas":50,"total":0.5`,
+		`"measure":"eq5d5l","timepoint":"baseline","vas":null`,
+		`"measure":"pam","timepoint":"baseline","level":3`,
+		`"measure":"pam","timepoint":"baseline","items":[1,2,3,4,1,2,3,4,1,2,3,4,1]`,
+		`"measure":"mi","timepoint":"baseline","items":[1,2,3,4,5,1,2,3,4,5,1,2,3,4,5,1,2,3,4,5,1,2,3,4,5,1,2]`,
+		`"measure":"mi","timepoint":"baseline","total":5.5`,
+		`"measure":"mi","timepoint":"baseline","total":2.5`,
+		`"measure":"other","timepoint":"follow_up"`,
+		`"measure":"other","timepoint":"follow_up","items":[9,-1,100],"total":-3`,
+		`"measure":"phq9","timepoint":"baseline","total":5,"zz":1`,
+		`"measure":"phq9","timepoint":"baseline","items":[3,3,2,2,1,1,0,0,1],"measure":"gad7"`,
+	} {
+		out = append(out, `{"event_id":"o1","type":"outcome.recorded","occurred_at":"2024-05-01T09:30:00Z","source":"s","service":"svc","person":"px","referral_id":"r1","data":{`+data+`}}`)
+	}
+	return out
+}()
 
 // BenchmarkDecodeAppend: DecodeAppend against Decode then AppendJSON, on
 // a source referral (pseudonymised, age band derived) and a canonical

@@ -123,9 +123,9 @@ func DecodeAppend(dst, line []byte, opt DecodeOptions) (Event, []byte, error) {
 
 // DecodeAppendNoData is DecodeAppend for a producer, which needs of the
 // event only its canonical JSON, id, person and family: Data is left nil
-// where the JSON is written without it (a type with no Check that is no
-// correction, whose data object held only the type's fields), so that no
-// map is built. The JSON, the error and the rest of the event are
+// where the JSON is written without it (a type that is no correction,
+// with no Check or outcome.recorded's, which reads the values, and whose
+// data object held only the type's fields), so that no map is built. The JSON, the error and the rest of the event are
 // DecodeAppend's; Family() too.
 func DecodeAppendNoData(dst, line []byte, opt DecodeOptions) (Event, []byte, error) {
 	return decodeAppend(dst, line, opt, true)
@@ -340,7 +340,12 @@ func decodeData(ev *Event, spec *TypeSpec, raw rawValue, vals *dataValues) error
 		// path's values share the caller's line.
 		data[m.key] = append(json.RawMessage(nil), m.value.b...)
 	}
-	if spec.Check != nil {
+	switch {
+	case spec.Check != nil && data == nil: // no map: see needMap
+		if err := checkOutcomeValues(spec, vals); err != nil {
+			return err
+		}
+	case spec.Check != nil:
 		if err := spec.Check(data); err != nil {
 			return err
 		}

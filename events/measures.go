@@ -75,42 +75,105 @@ func (m *Measure) Score(items []int64) (float64, bool) {
 // checkOutcome validates an outcome.recorded data object against its
 // measure, and fills `total` from `items` when it is absent.
 func checkOutcome(data map[string]any) error {
-	m := LookupMeasure(data["measure"].(string))
-	items, _ := data["items"].([]int64)
+	o := outcomeData{measure: data["measure"].(string)}
+	o.items, _ = data["items"].([]int64)
+	o.total, o.hasTotal = data["total"].(float64)
+	_, o.hasVas = data["vas"]
+	_, o.hasLevel = data["level"]
+	o.vasOrLevel = data["level"] != nil || data["vas"] != nil
+	total, fill, err := o.check()
+	if fill {
+		data["total"] = total
+	}
+	return err
+}
+
+// outcomeData is what checkOutcome reads of an outcome's data object, so
+// that DecodeAppendNoData can check the decoded values without a map.
+type outcomeData struct {
+	measure          string
+	items            []int64 // nil when absent
+	total            float64
+	hasTotal         bool // total is present, a number
+	hasVas, hasLevel bool // vas, level are present
+	vasOrLevel       bool // either is present and not nil
+}
+
+// check is checkOutcome on o; fill says that total is to be set to the
+// score of the items.
+func (o *outcomeData) check() (total float64, fill bool, err error) {
+	m := LookupMeasure(o.measure)
+	items := o.items
 	if items != nil && m.Items > 0 {
 		if len(items) != m.Items {
-			return &FieldError{Field: "data.items", Value: fmt.Sprint(len(items)), Why: fmt.Sprintf("%s has %d items, got %d", m.Title, m.Items, len(items))}
+			return 0, false, &FieldError{Field: "data.items", Value: fmt.Sprint(len(items)), Why: fmt.Sprintf("%s has %d items, got %d", m.Title, m.Items, len(items))}
 		}
 		for i, v := range items {
 			if v < int64(m.ItemMin) || v > int64(m.ItemMax) {
-				return &FieldError{Field: fmt.Sprintf("data.items[%d]", i), Value: fmt.Sprint(v), Why: fmt.Sprintf("%s items range %d-%d", m.Title, m.ItemMin, m.ItemMax)}
+				return 0, false, &FieldError{Field: fmt.Sprintf("data.items[%d]", i), Value: fmt.Sprint(v), Why: fmt.Sprintf("%s items range %d-%d", m.Title, m.ItemMin, m.ItemMax)}
 			}
 		}
 	}
-	if _, ok := data["vas"]; ok && m.Name != "eq5d5l" {
-		return &FieldError{Field: "data.vas", Why: "vas is for eq5d5l only"}
+	if o.hasVas && m.Name != "eq5d5l" {
+		return 0, false, &FieldError{Field: "data.vas", Why: "vas is for eq5d5l only"}
 	}
-	if _, ok := data["level"]; ok && m.Name != "pam" {
-		return &FieldError{Field: "data.level", Why: "level is for pam only"}
+	if o.hasLevel && m.Name != "pam" {
+		return 0, false, &FieldError{Field: "data.level", Why: "level is for pam only"}
 	}
 	computed, canCompute := m.Score(items)
-	total, hasTotal := data["total"].(float64)
+	total, hasTotal := o.total, o.hasTotal
 	switch {
 	case hasTotal && canCompute && math.Abs(total-computed) > 1e-6:
-		return &FieldError{Field: "data.total", Value: fmt.Sprint(total), Why: fmt.Sprintf("does not match the items, which score %g", computed)}
+		return 0, false, &FieldError{Field: "data.total", Value: fmt.Sprint(total), Why: fmt.Sprintf("does not match the items, which score %g", computed)}
 	case hasTotal && m.Items > 0 && m.Total != "":
 		lo, hi := float64(m.Items*m.ItemMin), float64(m.Items*m.ItemMax)
 		if m.Total == "mean" {
 			lo, hi = float64(m.ItemMin), float64(m.ItemMax)
 		}
 		if total < lo || total > hi {
-			return &FieldError{Field: "data.total", Value: fmt.Sprint(total), Why: fmt.Sprintf("%s totals range %g-%g", m.Title, lo, hi)}
+			return 0, false, &FieldError{Field: "data.total", Value: fmt.Sprint(total), Why: fmt.Sprintf("%s totals range %g-%g", m.Title, lo, hi)}
 		}
 	case !hasTotal && canCompute:
-		data["total"] = computed
+		total, fill = computed, true
 	}
-	if items == nil && !hasTotal && data["level"] == nil && data["vas"] == nil && m.Name != "other" {
-		return &FieldError{Field: "data", Why: "an outcome needs items, total, vas or level"}
+	if items == nil && !hasTotal && !o.vasOrLevel && m.Name != "other" {
+		return total, fill, &FieldError{Field: "data", Why: "an outcome needs items, total, vas or level"}
 	}
-	return nil
+	return total, fill, nil
 }
+
+// checkOutcomeValues is checkOutcome for DecodeAppendNoData, on the values
+// decodeData gave d (outcome.recorded's fields, nothing else) rather than
+// on a map: the same verdict, and total filled in d as in the map.
+func checkOutcomeValues(spec *TypeSpec, d *dataValues) error {
+	ix := &outcomeFieldIndex
+	o := outcomeData{measure: d.v[ix.measure].(string)}
+	o.items, _ = d.v[ix.items].([]int64)
+	o.total, o.hasTotal = d.v[ix.total].(float64)
+	o.hasVas, o.hasLevel = d.has[ix.vas], d.has[ix.level]
+	o.vasOrLevel = o.hasVas || o.hasLevel // a present value is never nil
+	total, fill, err := o.check()
+	if fill {
+		d.set(spec, ix.total, total)
+	}
+	return err
+}
+
+// outcomeFieldIndex is the index in outcome.recorded's Fields of each
+// field its check reads.
+var outcomeFieldIndex = func() (ix struct{ measure, items, total, vas, level int }) {
+	t := Lookup("outcome.recorded")
+	for _, f := range []struct {
+		name string
+		i    *int
+	}{{"measure", &ix.measure}, {"items", &ix.items}, {"total", &ix.total}, {"vas", &ix.vas}, {"level", &ix.level}} {
+		if *f.i = t.fieldIndex([]byte(f.name)); *f.i < 0 {
+			panic("events: outcome.recorded has no field " + f.name)
+		}
+	}
+	return ix
+}()
+
+// checksValues reports whether t's Check has a form that reads decoded
+// values (checkOutcomeValues), so that DecodeAppendNoData needs no map.
+func (t *TypeSpec) checksValues() bool { return t.Name == "outcome.recorded" }
