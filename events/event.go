@@ -125,8 +125,9 @@ func DecodeAppend(dst, line []byte, opt DecodeOptions) (Event, []byte, error) {
 // event only its canonical JSON, id, person and family: Data is left nil
 // where the JSON is written without it (a type that is no correction,
 // with no Check or outcome.recorded's, which reads the values, and whose
-// data object held only the type's fields), so that no map is built. The JSON, the error and the rest of the event are
-// DecodeAppend's; Family() too.
+// data object held only the type's fields), so that no map is built. The
+// JSON, the error and the rest of the event are DecodeAppend's; Family()
+// too.
 func DecodeAppendNoData(dst, line []byte, opt DecodeOptions) (Event, []byte, error) {
 	return decodeAppend(dst, line, opt, true)
 }
