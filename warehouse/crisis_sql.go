@@ -6,6 +6,7 @@ import (
 	"embed"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // The crisis section's queries (sql/crisis), one file per metric or input,
@@ -40,6 +41,7 @@ func (w *Warehouse) sectionRows(ctx context.Context, fsys embed.FS, name string,
 	if err != nil {
 		return err
 	}
+	defer w.queried(ctx, "section", name, time.Now())
 	rs, err := w.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("warehouse: %s: %w", name, err)

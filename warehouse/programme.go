@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // The programme metrics of METRICS.md (peer-coaching funnel, representation,
@@ -49,12 +50,18 @@ func (w *Warehouse) Programme(ctx context.Context, p Period, service string) (*R
 		return nil, err
 	}
 	from, to := day(p.From), day(p.To)
-	for _, step := range []func(context.Context, *Result, string, string, string) error{
-		w.funnel, w.representation, w.wellbeing, w.peerImpact, w.consultationAudit,
+	for _, step := range []struct {
+		name string
+		run  func(context.Context, *Result, string, string, string) error
+	}{
+		{"funnel", w.funnel}, {"representation", w.representation}, {"wellbeing", w.wellbeing},
+		{"peer_impact", w.peerImpact}, {"consultation_audit", w.consultationAudit},
 	} {
-		if err := step(ctx, res, from, to, service); err != nil {
+		start := time.Now()
+		if err := step.run(ctx, res, from, to, service); err != nil {
 			return nil, err
 		}
+		w.queried(ctx, "programme", step.name, start)
 	}
 	return res, nil
 }

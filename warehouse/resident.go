@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/evalpipe/evalpipe/internal/procstatus"
 )
@@ -29,6 +30,14 @@ func (w *Warehouse) memoryAttrs(ctx context.Context) []any {
 		attrs = append(attrs, "duckdb_mib", pool>>20)
 	}
 	return attrs
+}
+
+// queried is deferred by each report query, to run after its rows are
+// closed: what the query freed goes back to the system before the next one
+// (allocator.go), and --verbose logs the query's time and the memory.
+func (w *Warehouse) queried(ctx context.Context, section, name string, start time.Time) {
+	purgeAllocator()
+	w.debug(ctx, "warehouse query", "section", section, "query", name, "took", time.Since(start).Round(time.Millisecond))
 }
 
 // debug logs msg with attrs and, at debug level, the memory figures.
