@@ -23,16 +23,34 @@ by_person AS (
     GROUP BY person
 ),
 
+feedback AS (
+    SELECT
+        experience,
+        referral_id,
+        person
+    FROM events
+    WHERE type = 'feedback.received'
+        AND experience IS NOT NULL
+        AND local_date BETWEEN $from::DATE AND $to::DATE
+),
+
+-- Two inner joins, each on one key, rather than one row with two LEFT
+-- JOINs whose second had `f.referral_id IS NULL AND` in its condition:
+-- DuckDB planned that one as a nested loop (14.7 s at 10M events, 145 s
+-- at 40M). Feedback that links to no referral is dropped either way.
 linked AS (
     SELECT
         f.experience,
-        CASE WHEN f.referral_id IS NOT NULL THEN r.peer ELSE p.peer END AS peer
-    FROM events AS f
-    LEFT JOIN tt AS r ON r.referral_id = f.referral_id
-    LEFT JOIN by_person AS p ON f.referral_id IS NULL AND p.person = f.person
-    WHERE f.type = 'feedback.received'
-        AND f.experience IS NOT NULL
-        AND f.local_date BETWEEN $from::DATE AND $to::DATE
+        r.peer
+    FROM feedback AS f
+    INNER JOIN tt AS r ON r.referral_id = f.referral_id
+    UNION ALL
+    SELECT
+        f.experience,
+        p.peer
+    FROM feedback AS f
+    INNER JOIN by_person AS p ON p.person = f.person
+    WHERE f.referral_id IS NULL
 )
 
 SELECT
