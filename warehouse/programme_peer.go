@@ -118,12 +118,12 @@ func (w *Warehouse) peerImpact(ctx context.Context, res *Result, from, to, servi
 		t.Rows = append(t.Rows, proportionRow(id, g["peer"], g["non_peer"]))
 	}
 
-	rows, err := w.wellbeingRows(ctx, from, to, service)
+	paired, err := w.wellbeingPairs(ctx, from, to, service, wellbeingMeasures[0]) // wemwbs
 	if err != nil {
 		return err
 	}
 	var peer, rest []pair
-	for _, p := range pairs(rows, wellbeingMeasures[0]) { // wemwbs
+	for _, p := range paired[0] {
 		switch {
 		case !p.talking:
 		case p.peer:

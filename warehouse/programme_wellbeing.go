@@ -109,80 +109,115 @@ type pair struct {
 	talking      bool // the person has a talking-therapies referral in the rows
 }
 
-func (w *Warehouse) wellbeingRows(ctx context.Context, from, to, service string) ([]scoreRow, error) {
-	rs, err := w.programmeRows(ctx, "wellbeing_scores", from, to, service)
+// wellbeingPairs reads sql/programme/wellbeing_scores.sql once and pairs
+// each measure of ms (pairer), in ms's order. The rows are paired as they
+// are read rather than held: a national year's 785,000 rows held as
+// scoreRows were 250-320 MB of live Go heap, read twice by the interim
+// report (GODEBUG=gctrace=1).
+func (w *Warehouse) wellbeingPairs(ctx context.Context, from, to, service string, ms ...wellbeingMeasure) ([][]pair, error) {
+	ps := make([]*pairer, len(ms))
+	for i, m := range ms {
+		ps[i] = newPairer(m)
+	}
+	err := w.wellbeingRows(ctx, from, to, service, func(r *scoreRow) {
+		for _, p := range ps {
+			p.add(r)
+		}
+	})
 	if err != nil {
 		return nil, err
 	}
+	out := make([][]pair, len(ps))
+	for i, p := range ps {
+		out[i] = p.pairs()
+	}
+	return out, nil
+}
+
+// wellbeingRows calls each with every row of wellbeing_scores.sql, in its
+// order (the row is reused: each must not keep it).
+func (w *Warehouse) wellbeingRows(ctx context.Context, from, to, service string, each func(*scoreRow)) error {
+	rs, err := w.programmeRows(ctx, "wellbeing_scores", from, to, service)
+	if err != nil {
+		return err
+	}
 	defer rs.Close()
-	var out []scoreRow
 	for rs.Next() {
 		var s scoreRow
 		var items sql.NullString
 		var eventID string
 		if err := rs.Scan(&s.person, &s.referral, &s.programme, &s.measure, &s.timepoint, &items,
 			&s.total, &s.vas, &s.level, &s.at, &eventID, &s.peer); err != nil {
-			return nil, fmt.Errorf("warehouse: wellbeing scores: %w", err)
+			return fmt.Errorf("warehouse: wellbeing scores: %w", err)
 		}
 		if items.Valid && items.String != "null" {
 			if err := json.Unmarshal([]byte(items.String), &s.items); err != nil {
-				return nil, fmt.Errorf("warehouse: wellbeing scores: items of %s: %w", eventID, err)
+				return fmt.Errorf("warehouse: wellbeing scores: items of %s: %w", eventID, err)
 			}
 		}
-		out = append(out, s)
+		each(&s)
 	}
 	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("warehouse: wellbeing scores: %w", err)
+		return fmt.Errorf("warehouse: wellbeing scores: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
-// pairs scores m for each person: rows come ordered by person, measure,
-// time, so the first scorable baseline is the earliest and the last
-// scorable follow-up the latest.
-func pairs(rows []scoreRow, m wellbeingMeasure) []pair {
-	type acc struct {
-		pair
-		hasBase bool
-		baseAt  time.Time
-		follows []struct {
-			at time.Time
-			v  float64
-		}
+// pairer scores measure m for each person, fed the rows one at a time:
+// they come ordered by person, measure, time, so the first scorable
+// baseline is the earliest and the last scorable follow-up the latest.
+type pairer struct {
+	m     wellbeingMeasure
+	by    map[string]*pairAcc
+	order []string
+}
+
+type pairAcc struct {
+	pair
+	hasBase bool
+	baseAt  time.Time
+	follows []timedScore
+}
+
+type timedScore struct {
+	at time.Time
+	v  float64
+}
+
+func newPairer(m wellbeingMeasure) *pairer {
+	return &pairer{m: m, by: map[string]*pairAcc{}}
+}
+
+func (p *pairer) add(r *scoreRow) {
+	if r.measure != p.m.measure {
+		return
 	}
-	by := map[string]*acc{}
-	var order []string
-	for _, r := range rows {
-		if r.measure != m.measure {
-			continue
-		}
-		a := by[r.person]
-		if a == nil {
-			a = &acc{pair: pair{person: r.person}}
-			by[r.person] = a
-			order = append(order, r.person)
-		}
-		a.peer = a.peer || r.peer
-		a.talking = a.talking || r.programme == "talking_therapies"
-		v, ok := m.score(r)
-		if !ok {
-			continue
-		}
-		switch r.timepoint {
-		case "baseline":
-			if !a.hasBase {
-				a.hasBase, a.base, a.baseAt = true, v, r.at
-			}
-		case "follow_up":
-			a.follows = append(a.follows, struct {
-				at time.Time
-				v  float64
-			}{r.at, v})
-		}
+	a := p.by[r.person]
+	if a == nil {
+		a = &pairAcc{pair: pair{person: r.person}}
+		p.by[r.person] = a
+		p.order = append(p.order, r.person)
 	}
+	a.peer = a.peer || r.peer
+	a.talking = a.talking || r.programme == "talking_therapies"
+	v, ok := p.m.score(*r)
+	if !ok {
+		return
+	}
+	switch r.timepoint {
+	case "baseline":
+		if !a.hasBase {
+			a.hasBase, a.base, a.baseAt = true, v, r.at
+		}
+	case "follow_up":
+		a.follows = append(a.follows, timedScore{r.at, v})
+	}
+}
+
+func (p *pairer) pairs() []pair {
 	var out []pair
-	for _, p := range order {
-		a := by[p]
+	for _, person := range p.order {
+		a := p.by[person]
 		if !a.hasBase {
 			continue
 		}
@@ -261,7 +296,7 @@ func meanOf(xs []float64) Value {
 const meaningfulChange = 3
 
 func (w *Warehouse) wellbeing(ctx context.Context, res *Result, from, to, service string) error {
-	rows, err := w.wellbeingRows(ctx, from, to, service)
+	paired, err := w.wellbeingPairs(ctx, from, to, service, wellbeingMeasures...)
 	if err != nil {
 		return err
 	}
@@ -276,8 +311,8 @@ func (w *Warehouse) wellbeing(ctx context.Context, res *Result, from, to, servic
 			{ID: "d_z", Title: "Cohen's d_z", Unit: "effect_size"},
 		},
 		Note: "Referrals ended in the period; per person the earliest baseline and the latest follow-up after it. EQ-5D index: UK 3L crosswalk value set; ASCOT unweighted."}
-	for _, m := range wellbeingMeasures {
-		ps := pairs(rows, m)
+	for i, m := range wellbeingMeasures {
+		ps := paired[i]
 		if m.id == "pam_level_shift" {
 			pt, up := pamTable(ps)
 			res.Tables = append(res.Tables, pt)
