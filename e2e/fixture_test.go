@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -79,4 +80,41 @@ func TestFixtureThroughPipeline(t *testing.T) {
 			}
 		})
 	}
+
+	// --format with --out FOLDER writes that one format there (it used to
+	// write every format, ignoring --format), under the name it has among
+	// the others.
+	t.Run("one format into a folder", func(t *testing.T) {
+		for _, c := range []struct {
+			args []string
+			file string
+		}{
+			{[]string{"report", "kpi", "--format", "json"}, "kpi.json"},
+			{[]string{"report", "kpi", "--format", "csv"}, "kpi-metrics.csv"},
+			{[]string{"report", "interim", "--programme", "peer_coaching", "--format", "md"}, "interim.md"},
+		} {
+			dir := t.TempDir()
+			args := append([]string{"--config", cfg}, c.args...)
+			args = append(args, "--disclosure", "none", "--out", dir, "--from", "2024-04", "--to", "2024-06")
+			out := evalpipe(t, data, args...)
+			entries, err := os.ReadDir(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for _, e := range entries {
+				names = append(names, e.Name())
+			}
+			if len(names) != 1 || names[0] != c.file {
+				t.Errorf("%v: the folder holds %v, want only %s", c.args, names, c.file)
+				continue
+			}
+			if b, err := os.ReadFile(filepath.Join(dir, c.file)); err != nil || len(b) == 0 {
+				t.Errorf("%v: %s is empty or unreadable: %v", c.args, c.file, err)
+			}
+			if want := filepath.Join(dir, c.file); !strings.Contains(out, want) {
+				t.Errorf("%v: printed %q, want the path %s", c.args, out, want)
+			}
+		}
+	})
 }

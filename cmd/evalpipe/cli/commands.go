@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"io"
 	"path/filepath"
 	"strings"
 	"time"
@@ -261,7 +262,7 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 	from := fs.String("from", "", "first month YYYY-MM (default: 12 months ending with the latest month of data)")
 	to := fs.String("to", "", "last month YYYY-MM")
 	service := fs.String("service", "", "one service id (default: all)")
-	format := fs.String("format", "", "html | md | json | csv; default: every format, into --out")
+	format := fs.String("format", "", "html | md | json | csv | csv-tables | pdf: only that format, into --out ('-': to stdout); default: every format, into --out")
 	disclosure := fs.String("disclosure", "", "nhs (publishable, default) | none (internal use)")
 	out := fs.String("out", "", "folder for the report files (default DATA/reports); with --format, '-' prints to stdout")
 	asOf := fs.String("as-of", "", "report what was known at the end of this date, YYYY-MM-DD")
@@ -332,6 +333,16 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 			}
 			if *format != "" && (*out == "" || *out == "-") {
 				return reports.KPI(res, w.Catalogue(), reports.Options{Format: *format, Disclosure: *disclosure}, e.stdout)
+			}
+			if *format != "" {
+				path, err := writeFormat(*out, "kpi", *format, func(wr io.Writer) error {
+					return reports.KPI(res, w.Catalogue(), reports.Options{Format: *format, Disclosure: *disclosure}, wr)
+				})
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(e.stdout, path)
+				return nil
 			}
 			dir := *out
 			if dir == "" {
