@@ -495,6 +495,18 @@ type chunk struct {
 	err                 error // a read error: the last chunk
 }
 
+// maxChunkRecords bounds the records of one chunk.
+const maxChunkRecords = 512
+
+// MaxBatchRecords is the most records one produced batch holds at the given
+// BatchSize: a batch is sealed at the first chunk end at or past BatchSize
+// records, and a chunk holds up to maxChunkRecords. It is so the most a
+// crash between Kafka's acknowledgement and the checkpoint can make the
+// next run produce again (5,511 at the default 5,000).
+func MaxBatchRecords(batchSize int) int {
+	return batchSize + min(batchSize, maxChunkRecords) - 1
+}
+
 // chunkBytes bounds the record bytes of one chunk.
 const chunkBytes = 1 << 20
 
@@ -541,7 +553,7 @@ func (r *run) read(ctx context.Context, rr *recordReader, p *processor, in input
 	defer cancel()
 
 	workers := runtime.GOMAXPROCS(0)
-	perChunk := min(r.cfg.BatchSize, 512)
+	perChunk := min(r.cfg.BatchSize, maxChunkRecords)
 	todo := make(chan *chunk, 2*workers)  // to the workers
 	order := make(chan *chunk, 4*workers) // to the assembler, in file order
 	for range workers {

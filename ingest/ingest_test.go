@@ -414,3 +414,29 @@ func TestHashedOnce(t *testing.T) {
 		t.Errorf("a new length, old store: ingested %d, hashed whole %v; want 20, hashed once", fs.Ingested, hashed)
 	}
 }
+
+// TestMaxBatchRecords: every acknowledged batch holds at most
+// MaxBatchRecords records, and batches do go past BatchSize (sealed at a
+// chunk end), so the fault tests' bound on what a crash re-sends is the
+// right one, not BatchSize.
+func TestMaxBatchRecords(t *testing.T) {
+	kc, brokers := startBroker(t)
+	cfg := testConfig(t, kc, brokers)
+	cfg.BatchSize = 700 // chunks of 512: sealed at 1,024 records
+	var b strings.Builder
+	for i := range 3000 {
+		fmt.Fprintln(&b, session(fmt.Sprint("m", i), fmt.Sprint("p", i%9)))
+	}
+	path := writeFile(t, filepath.Join(t.TempDir(), "m.ndjson"), b.String())
+	var last, largest int64
+	cfg.Progress = func(p Progress) {
+		largest = max(largest, p.Line-last)
+		last = p.Line
+	}
+	if _, err := Ingest(context.Background(), cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	if most := int64(MaxBatchRecords(cfg.BatchSize)); largest > most || largest <= int64(cfg.BatchSize) {
+		t.Errorf("largest batch %d records; want more than BatchSize %d and at most MaxBatchRecords %d", largest, cfg.BatchSize, most)
+	}
+}
