@@ -41,7 +41,7 @@ func (w *Warehouse) sectionRows(ctx context.Context, fsys embed.FS, name string,
 	if err != nil {
 		return err
 	}
-	defer w.queried(ctx, "section", name, time.Now())
+	defer w.queried(ctx, time.Now(), "warehouse query", "query", name)
 	rs, err := w.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return fmt.Errorf("warehouse: %s: %w", name, err)

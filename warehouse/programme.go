@@ -61,7 +61,7 @@ func (w *Warehouse) Programme(ctx context.Context, p Period, service string) (*R
 		if err := step.run(ctx, res, from, to, service); err != nil {
 			return nil, err
 		}
-		w.queried(ctx, "programme", step.name, start)
+		w.queried(ctx, start, "warehouse query", "query", "programme "+step.name)
 	}
 	return res, nil
 }

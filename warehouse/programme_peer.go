@@ -30,7 +30,7 @@ func peerGroup() string {
 // expression: group → (num, den).
 func (w *Warehouse) metricGroupedBy(ctx context.Context, id, group, from, to, service string) (map[string]row, error) {
 	q := strings.ReplaceAll(strings.TrimSuffix(strings.TrimSpace(w.metrics[id]), ";"), "{{group}}", group)
-	defer w.queried(ctx, "grouped metric", id, time.Now())
+	defer w.queried(ctx, time.Now(), "warehouse metric", "metric", id, "grouped_by", "peer")
 	rs, err := w.db.QueryContext(ctx, q, sql.Named("from", from), sql.Named("to", to), sql.Named("service", service))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)

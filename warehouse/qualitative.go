@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"time"
 )
 
 // The qualitative section's queries (sql/qualitative). feedback.sql and
@@ -59,18 +58,14 @@ func (w *Warehouse) Qualitative(ctx context.Context, p Period, service string) (
 	if err != nil {
 		return nil, err
 	}
-	for _, step := range []struct {
-		name string
-		run  func(context.Context, *Result, Period, string) error
-	}{
-		{"feedback_volume", w.feedbackVolume}, {"feedback_response", w.feedbackResponse},
-		{"feedback_experience", w.feedbackExperience}, {"themes", w.themes}, {"involvement", w.involvement},
-	} {
-		start := time.Now()
-		if err := step.run(ctx, res, p, service); err != nil {
+	// Each step's queries go through sectionRows, which logs and purges.
+	steps := []func(context.Context, *Result, Period, string) error{
+		w.feedbackVolume, w.feedbackResponse, w.feedbackExperience, w.themes, w.involvement,
+	}
+	for _, step := range steps {
+		if err := step(ctx, res, p, service); err != nil {
 			return nil, err
 		}
-		w.queried(ctx, "qualitative", step.name, start)
 	}
 	return res, nil
 }

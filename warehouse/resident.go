@@ -35,9 +35,9 @@ func (w *Warehouse) memoryAttrs(ctx context.Context) []any {
 // queried is deferred by each report query, to run after its rows are
 // closed: what the query freed goes back to the system before the next one
 // (allocator.go), and --verbose logs the query's time and the memory.
-func (w *Warehouse) queried(ctx context.Context, section, name string, start time.Time) {
+func (w *Warehouse) queried(ctx context.Context, start time.Time, msg string, attrs ...any) {
 	purgeAllocator()
-	w.debug(ctx, "warehouse query", "section", section, "query", name, "took", time.Since(start).Round(time.Millisecond))
+	w.debug(ctx, msg, append(attrs, "took", time.Since(start).Round(time.Millisecond))...)
 }
 
 // debug logs msg with attrs and, at debug level, the memory figures.

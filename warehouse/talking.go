@@ -131,12 +131,7 @@ func (w *Warehouse) metricByDims(ctx context.Context, id string, dimList []strin
 		}
 	}
 	q := groupingsQuery(body, dimList, groups)
-	defer func(start time.Time) {
-		// After rs.Close (deferred below, so run first): what the query
-		// freed goes back to the system before the next one (allocator.go).
-		purgeAllocator()
-		w.debug(ctx, "warehouse metric", "metric", id, "groupings", len(dimList), "took", time.Since(start).Round(time.Millisecond))
-	}(time.Now())
+	defer w.queried(ctx, time.Now(), "warehouse metric", "metric", id, "groupings", len(dimList)) // after rs.Close, deferred below
 	rs, err := w.db.QueryContext(ctx, q, sql.Named("from", from), sql.Named("to", to), sql.Named("service", service))
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: metric %s: %w", id, err)
