@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 // TestAppendJSONMatchesMarshal: the hand-written encoder writes exactly what
@@ -142,6 +144,7 @@ func FuzzAppendJSONTime(f *testing.F) {
 	f.Add(int64(-62167219200), int64(0))
 	f.Add(int64(253402300799), int64(999999999))
 	f.Fuzz(func(t *testing.T, sec, nsec int64) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		checkAppendJSONTime(t, time.Unix(sec, nsec).UTC())
 	})
 }
@@ -234,6 +237,7 @@ func FuzzDecodeAppend(f *testing.F) {
 	}
 	opt := fixedOpts(f)
 	f.Fuzz(func(t *testing.T, line []byte) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		checkDecodeAppend(t, line, opt)
 	})
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -257,6 +258,7 @@ func FuzzDecode(f *testing.F) {
 	f.Add([]byte(`{}`))
 	opts := testOpts(f)
 	f.Fuzz(func(t *testing.T, line []byte) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		ev, err := Decode(line, opts)
 		if err != nil {
 			return

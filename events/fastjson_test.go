@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 // decodeBoth decodes line with the fast path and with encoding/json alone,
@@ -203,6 +205,7 @@ func FuzzFastPathAgrees(f *testing.F) {
 	}
 	opt := fixedOpts(f)
 	f.Fuzz(func(t *testing.T, line []byte) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		decodeBoth(t, line, opt)
 		var m1 map[string]json.RawMessage
 		err := json.Unmarshal(line, &m1)

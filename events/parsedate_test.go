@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 // TestParsePlainDate: parsePlainDate reads every plain date as time.Parse
@@ -48,6 +50,7 @@ func FuzzParsePlainDate(f *testing.F) {
 	f.Add("2024-02-29")
 	f.Add("2023-02-29")
 	f.Fuzz(func(t *testing.T, s string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		checkParsePlainDate(t, s)
 	})
 }

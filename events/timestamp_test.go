@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 // timestampCases are RFC 3339 timestamps and near misses: every offset
@@ -116,6 +118,7 @@ func FuzzParseTimestamp(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		checkParseTimestamp(t, s)
 	})
 }

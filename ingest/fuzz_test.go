@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 func fuzzProcessor(t testing.TB) *processor {
@@ -97,6 +98,7 @@ func FuzzNDJSONLine(f *testing.F) {
 	f.Add([]byte(session("s1", "p1")))
 	p := fuzzProcessor(f)
 	f.Fuzz(func(t *testing.T, line []byte) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		o := p.ndjson(record{line: 1, data: line, tooLong: len(line) > MaxLineBytes})
 		checkDeadLetter(t, line, o)
 		if o.verdict == ingested {
@@ -139,6 +141,7 @@ func FuzzCSVRow(f *testing.F) {
 	po := boundProcessor(f, fuzzOutcomeMapping, "ID,R,L,S,When,Rec,M,TP,Items,Total,VAS")
 	pc := boundProcessor(f, fuzzConstantsMapping, "ID,R,L,S,When,M,TP,Items,Total,Weeks")
 	f.Fuzz(func(t *testing.T, useOutcome bool, row string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		p := ps
 		if useOutcome {
 			p = po

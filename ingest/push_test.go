@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/evalpipe/evalpipe/events"
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 func newTestPusher(t testing.TB, cfg Config) *Pusher {
@@ -108,6 +109,7 @@ func FuzzPushBody(f *testing.F) {
 	p := newTestPusher(f, cfg)
 	f.Cleanup(func() { p.Close() })
 	f.Fuzz(func(t *testing.T, body []byte) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		res, _, err := p.Push(context.Background(), "push:fuzz", strings.NewReader(string(body)))
 		if err != nil {
 			if strings.Contains(err.Error(), "read") { // a line longer than MaxLineBytes

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"unicode"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 func TestRedact(t *testing.T) {
@@ -113,6 +115,7 @@ func FuzzRedact(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		out := Redact(in, []string{"Jo", "Sam Lee"})
 		run := 0
 		for _, r := range out {

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 // FuzzEQ5DIndex: any levels and value-set name give a value in [-1, 1] or
@@ -13,6 +15,7 @@ func FuzzEQ5DIndex(f *testing.F) {
 	f.Add(5, 5, 5, 5, 5, "england-5l")
 	f.Add(0, 6, -1, 3, 9, "")
 	f.Fuzz(func(t *testing.T, a, b, c, d, e int, vs string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		v, err := EQ5DIndex([5]int{a, b, c, d, e}, vs)
 		if err == nil && (math.IsNaN(v) || v < -1 || v > 1) {
 			t.Fatalf("EQ5DIndex = %v", v)
@@ -28,6 +31,7 @@ func FuzzScore(f *testing.F) {
 	f.Add("eq5d5l", "", []byte{1, 2})
 	f.Add("wemwbs", "", []byte{})
 	f.Fuzz(func(t *testing.T, measure, vs string, raw []byte) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		items := make([]int, len(raw))
 		for i, b := range raw {
 			items[i] = int(int8(b))
@@ -47,6 +51,7 @@ func FuzzLoadThresholds(f *testing.F) {
 	f.Add("measure,caseness,reliable_change,direction,source\nspin,19,10,down,x\n")
 	f.Add("measure,caseness\n\"")
 	f.Fuzz(func(t *testing.T, in string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		_, _ = LoadThresholds(strings.NewReader(in))
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"math"
 	"slices"
 	"testing"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 // Rule helpers against the expectations of NHSRplotthedots'
@@ -353,6 +355,7 @@ func FuzzXmR(f *testing.F) {
 	f.Add([]byte{5, 5, 5, 5, 5}, uint8(1), uint8(2), true, int8(3))
 	f.Add([]byte{0, 255, 0, 255, 0, 255, 9, 9, 9, 9, 9, 9, 9, 9}, uint8(2), uint8(5), false, int8(-4))
 	f.Fuzz(func(t *testing.T, raw []byte, imp, rebase uint8, screen bool, fix int8) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		y := make([]float64, len(raw))
 		for i, b := range raw {
 			y[i] = float64(int(b)-128) / 7

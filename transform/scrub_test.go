@@ -3,6 +3,8 @@ package transform
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 func TestScrub(t *testing.T) {
@@ -27,6 +29,7 @@ func FuzzScrub(f *testing.F) {
 	f.Add([]byte(`{"nhs_number":"9434765919","data":{"date_of_birth":"x"}}`))
 	f.Add([]byte(`not json`))
 	f.Fuzz(func(t *testing.T, in []byte) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		out, _ := scrub(in)
 		var obj map[string]any
 		if json.Unmarshal(in, &obj) != nil || obj == nil {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/evalpipe/evalpipe/internal/fuzzguard"
 )
 
 // FuzzParsePeriod: any --from/--to or ?from=&to= text is parsed or refused
@@ -13,6 +15,7 @@ func FuzzParsePeriod(f *testing.F) {
 		f.Add(s[0], s[1])
 	}
 	f.Fuzz(func(t *testing.T, from, to string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		p, err := ParsePeriod(from, to)
 		if err != nil {
 			return
@@ -31,6 +34,7 @@ func FuzzCheckReadOnly(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, q string) {
+		defer fuzzguard.Start(fuzzguard.Limit)()
 		out, err := checkReadOnly(q)
 		if err != nil || !utf8.ValidString(q) {
 			return
