@@ -19,19 +19,39 @@ const episodeBytesPerReferral = 600
 // maxEpisodeParts bounds the retries of buildEpisodes.
 const maxEpisodeParts = 256
 
-// buildEpisodes runs the episodes statement of 04_episodes.sql in parts.
+// buildEpisodes runs the episodes statement of 04_episodes.sql in parts,
+// after the episode_scores statement (scores) that it reads: as a view when
+// episodes is one part, so that one statement joins the scores as it reads
+// them, and as a table when there are more, so that each part does not read
+// the lake's outcomes again.
+//
 // The number of parts is an estimate (episodeParts); the memory a part needs
 // depends on the lake's shape (sessions and scores per referral) and on
 // the threads, so when a part runs out of DuckDB's memory_limit the table
 // is built again from the start in twice as many parts, up to
 // maxEpisodeParts, and the retry is logged. A build that still does not
 // fit fails with DuckDB's error, which Open turns into its hint.
-func (w *Warehouse) buildEpisodes(ctx context.Context, file, q string) error {
+func (w *Warehouse) buildEpisodes(ctx context.Context, file, scores, q string) error {
 	parts, err := w.episodeParts(ctx)
 	if err != nil {
 		return err
 	}
+	const table = "CREATE OR REPLACE TABLE episode_scores AS"
+	if !strings.Contains(scores, table) {
+		return fmt.Errorf("warehouse: the episode_scores statement does not start %q", table)
+	}
+	scoresTable := false
 	for {
+		if !scoresTable {
+			run := []string{strings.Replace(scores, table, "CREATE OR REPLACE VIEW episode_scores AS", 1)}
+			if parts > 1 {
+				run = []string{"DROP VIEW IF EXISTS episode_scores", scores}
+				scoresTable = true
+			}
+			if err := w.runParts(ctx, file, "episode_scores", run); err != nil {
+				return err
+			}
+		}
 		runs, err := episodeStatements(q, parts)
 		if err != nil {
 			return err

@@ -22,8 +22,22 @@ func TestEpisodePartsMatchOneQuery(t *testing.T) {
 	if n := len(wantRows); n < 10 {
 		t.Fatalf("the fixture has %d episodes: too few to split", n)
 	}
+	// one part reads the scores through a view, parts through a table
+	scoresKind := func(w *Warehouse) string {
+		var kind string
+		if err := w.DB().QueryRow("SELECT table_type FROM information_schema.tables WHERE table_name = 'episode_scores'").Scan(&kind); err != nil {
+			t.Fatal(err)
+		}
+		return kind
+	}
+	if k := scoresKind(one); k != "VIEW" {
+		t.Errorf("one part: episode_scores is a %s, want a VIEW", k)
+	}
 	for _, parts := range []int{2, 3, 7} {
 		w := openFixture(t, Config{Population: 200000, episodeParts: parts})
+		if k := scoresKind(w); k != "BASE TABLE" {
+			t.Errorf("%d parts: episode_scores is a %s, want a BASE TABLE", parts, k)
+		}
 		got := episodeRows(t, w)
 		if len(got) != len(wantRows) {
 			t.Fatalf("%d parts: %d episodes, want %d", parts, len(got), len(wantRows))

@@ -320,10 +320,15 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 		return err
 	}
 	r := strings.NewReplacer(append([]string{"{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone, "{{local_date}}", localDate}, adsm...)...)
+	var episodeScores string // built with episodes, as a view or a table (buildEpisodes)
 	for _, name := range []string{"sql/02_events.sql", "sql/03_projections.sql", "sql/04_episodes.sql", "sql/05_cohorts.sql"} {
 		for _, st := range splitStatements(r.Replace(mustSQL(name))) {
+			if st.name == "episode_scores" {
+				episodeScores = st.sql
+				continue
+			}
 			if st.name == "episodes" {
-				err = w.buildEpisodes(ctx, name, st.sql)
+				err = w.buildEpisodes(ctx, name, episodeScores, st.sql)
 			} else if st.drop {
 				if _, err = w.execBuild(ctx, st.sql); err != nil {
 					err = fmt.Errorf("warehouse: %s (drop %s): %w", name, st.name, err)
