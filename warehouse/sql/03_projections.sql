@@ -111,23 +111,21 @@ DROP TABLE referral_progress;
 -- recorded more than once and orders only their rows (a window over every
 -- session's columns would cost far more time and memory than the table it
 -- builds); with no update the second pass ends at once. event_id is unique
--- in events (visible_events keeps one row per event_id). The sessions
--- recorded more than once are found by a 64-bit hash of the pair, which
--- keeps the aggregate's keys narrow (2.1-2.4 s against 2.7-3.2 s grouping
--- by the two strings at 40M events); two sessions whose pairs share a hash
--- cost a little work in the window, which orders by the pair itself, not
--- a wrong answer. hash() gives NULL a value, so a NULL session_id groups
--- as IS NOT DISTINCT FROM did.
+-- in events (visible_events keeps one row per event_id).
 CREATE OR REPLACE TABLE superseded_sessions AS
 SELECT r.event_id
 FROM events AS r
-SEMI JOIN (
-    SELECT hash(referral_id, session_id) AS h
+INNER JOIN (
+    SELECT
+        referral_id,
+        session_id
     FROM events
     WHERE type = 'session.recorded'
-    GROUP BY h
+    GROUP BY referral_id, session_id
     HAVING count(*) > 1
-) AS k ON hash(r.referral_id, r.session_id) = k.h
+) AS k
+    ON r.referral_id IS NOT DISTINCT FROM k.referral_id
+    AND r.session_id IS NOT DISTINCT FROM k.session_id
 WHERE r.type = 'session.recorded'
 QUALIFY row_number() OVER (
     PARTITION BY r.referral_id, r.session_id ORDER BY r.recorded_at DESC, r.event_id DESC
