@@ -154,6 +154,11 @@ func TestEpisodesRetryInMorePartsOnOutOfMemory(t *testing.T) {
 	if tt(t, w) != wantRes {
 		t.Error("after the retries the talking-therapies result differs from the one-query build")
 	}
+	// begun as a view for one part, the scores became a table for the parts
+	var kind string
+	if err := w.DB().QueryRow("SELECT table_type FROM information_schema.tables WHERE table_name = 'episode_scores'").Scan(&kind); err != nil || kind != "BASE TABLE" {
+		t.Errorf("after the retries episode_scores is a %q (%v), want a BASE TABLE", kind, err)
+	}
 	if n := strings.Count(logs.String(), "building them again in more parts"); n != 2 {
 		t.Errorf("logged %d retries, want 2:\n%s", n, logs.String())
 	}
