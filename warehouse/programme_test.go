@@ -420,3 +420,47 @@ func TestProgrammeOnDemo(t *testing.T) {
 		t.Errorf("consultation_audit %+v: want a note", v)
 	}
 }
+
+// Programme reads wellbeing_scores.sql once for its wellbeing step and
+// peer_impact together (pairsMemo), again for another service, and
+// peer_impact from the kept pairs is what it is from a read of its own.
+func TestWellbeingPairsReadOncePerPeriod(t *testing.T) {
+	ctx := context.Background()
+	w := openProgramme(t, Evaluation{})
+	res, err := w.Programme(ctx, q1(), "svc-tt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.pairs.reads != 1 {
+		t.Errorf("one Programme read the wellbeing scores %d times, want 1", w.pairs.reads)
+	}
+	if _, err := w.Programme(ctx, q1(), "svc-peer"); err != nil {
+		t.Fatal(err)
+	}
+	if w.pairs.reads != 2 {
+		t.Errorf("a second service: %d reads in all, want 2", w.pairs.reads)
+	}
+
+	alone := openProgramme(t, Evaluation{})
+	own, err := alone.newResult(q1(), "svc-tt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := alone.peerImpact(ctx, own, day(q1().From), day(q1().To), "svc-tt"); err != nil {
+		t.Fatal(err)
+	}
+	if alone.pairs.reads != 1 {
+		t.Errorf("peer_impact alone: %d reads, want 1", alone.pairs.reads)
+	}
+	got, err := json.Marshal(progTable(t, res, "peer_impact"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal(progTable(t, own, "peer_impact"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("peer_impact after the wellbeing step differs from peer_impact alone:\n got %s\nwant %s", got, want)
+	}
+}

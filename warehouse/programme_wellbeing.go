@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"github.com/evalpipe/evalpipe/scales"
@@ -114,7 +115,16 @@ type pair struct {
 // are read rather than held: a national year's 785,000 rows held as
 // scoreRows were 250-320 MB of live Go heap, read twice by the interim
 // report (GODEBUG=gctrace=1).
+//
+// The last result is kept (pairsMemo): the interim report runs the
+// wellbeing step and then peer_impact over the same period, and the second
+// read of the national year's scores took about 6 s and was where that
+// report reached its peak memory.
 func (w *Warehouse) wellbeingPairs(ctx context.Context, from, to, service string, ms ...wellbeingMeasure) ([][]pair, error) {
+	key := from + "\x00" + to + "\x00" + service
+	if out, ok := w.pairs.get(key, ms); ok {
+		return out, nil
+	}
 	ps := make([]*pairer, len(ms))
 	for i, m := range ms {
 		ps[i] = newPairer(m)
@@ -131,7 +141,47 @@ func (w *Warehouse) wellbeingPairs(ctx context.Context, from, to, service string
 	for i, p := range ps {
 		out[i] = p.pairs()
 	}
+	w.pairs.put(key, ms, out)
 	return out, nil
+}
+
+// pairsMemo is the last wellbeingPairs result: the pairs of each measure
+// for one (from, to, service). A warehouse is one snapshot of the lake, so
+// a result never goes stale; one entry bounds what a server that is asked
+// for many periods keeps. Callers share the slices and must not change
+// them.
+type pairsMemo struct {
+	mu    sync.Mutex
+	key   string
+	pairs map[string][]pair // by measure id
+	reads int               // wellbeing_scores.sql reads, for the tests
+}
+
+func (m *pairsMemo) get(key string, ms []wellbeingMeasure) ([][]pair, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.pairs == nil || m.key != key {
+		return nil, false
+	}
+	out := make([][]pair, len(ms))
+	for i, wm := range ms {
+		ps, ok := m.pairs[wm.id]
+		if !ok {
+			return nil, false
+		}
+		out[i] = ps
+	}
+	return out, true
+}
+
+func (m *pairsMemo) put(key string, ms []wellbeingMeasure, out [][]pair) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.reads++
+	m.key, m.pairs = key, make(map[string][]pair, len(ms))
+	for i, wm := range ms {
+		m.pairs[wm.id] = out[i]
+	}
 }
 
 // wellbeingRows calls each with every row of wellbeing_scores.sql, in its

@@ -148,6 +148,7 @@ type Warehouse struct {
 	nFiles  int
 	dataAt  time.Time // latest recorded_at of a visible event
 	metrics map[string]string
+	pairs   pairsMemo // the last wellbeing pairs (programme_wellbeing.go)
 }
 
 // Open reads the lake's committed files and builds the warehouse. The lake
