@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -37,6 +38,30 @@ func openFixture(t testing.TB, cfg Config) *Warehouse {
 	}
 	t.Cleanup(func() { w.Close() })
 	return w
+}
+
+// openLines writes NDJSON lines to a new lake and opens a warehouse over
+// it with the default Config.
+func openLines(t testing.TB, lines []string) *Warehouse {
+	t.Helper()
+	lake := t.TempDir()
+	writeLake(t, lake, []byte(strings.Join(lines, "\n")+"\n"))
+	w, err := Open(context.Background(), Config{Lake: lake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Close() })
+	return w
+}
+
+// queryString is the one string a query returns.
+func queryString(t testing.TB, w *Warehouse, q string) string {
+	t.Helper()
+	var s string
+	if err := w.DB().QueryRow(q).Scan(&s); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return s
 }
 
 func q1() Period {

@@ -118,12 +118,12 @@ func (w *Warehouse) peerImpact(ctx context.Context, res *Result, from, to, servi
 		t.Rows = append(t.Rows, proportionRow(id, g["peer"], g["non_peer"]))
 	}
 
-	paired, err := w.wellbeingPairs(ctx, from, to, service, wellbeingMeasures[0]) // wemwbs
+	paired, err := w.wellbeingPairs(ctx, from, to, service)
 	if err != nil {
 		return err
 	}
 	var peer, rest []pair
-	for _, p := range paired[0] {
+	for _, p := range paired[0] { // wemwbs, wellbeingMeasures[0]
 		switch {
 		case !p.talking:
 		case p.peer:

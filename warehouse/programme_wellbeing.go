@@ -111,22 +111,27 @@ type pair struct {
 }
 
 // wellbeingPairs reads sql/programme/wellbeing_scores.sql once and pairs
-// each measure of ms (pairer), in ms's order. The rows are paired as they
-// are read rather than held: a national year's 785,000 rows held as
-// scoreRows were 250-320 MB of live Go heap, read twice by the interim
-// report (GODEBUG=gctrace=1).
+// every measure of wellbeingMeasures (pairer), in that order. The rows are
+// paired as they are read rather than held: a national year's 785,000 rows
+// held as scoreRows were 250-320 MB of live Go heap, read twice by the
+// interim report (GODEBUG=gctrace=1).
 //
-// The last result is kept (pairsMemo): the interim report runs the
-// wellbeing step and then peer_impact over the same period, and the second
-// read of the national year's scores took about 6 s and was where that
-// report reached its peak memory.
-func (w *Warehouse) wellbeingPairs(ctx context.Context, from, to, service string, ms ...wellbeingMeasure) ([][]pair, error) {
+// The last result is kept: the interim report runs the wellbeing step and
+// then peer_impact over the same period, and the second read of the
+// national year's scores took about 6 s. A warehouse is one snapshot of
+// the lake, so a kept result never goes stale; keeping one bounds what a
+// server asked for many periods holds. Callers share the slices and must
+// not change them.
+func (w *Warehouse) wellbeingPairs(ctx context.Context, from, to, service string) ([][]pair, error) {
 	key := from + "\x00" + to + "\x00" + service
-	if out, ok := w.pairs.get(key, ms); ok {
-		return out, nil
+	w.pairs.mu.Lock()
+	kept, keptKey := w.pairs.out, w.pairs.key
+	w.pairs.mu.Unlock()
+	if kept != nil && keptKey == key {
+		return kept, nil
 	}
-	ps := make([]*pairer, len(ms))
-	for i, m := range ms {
+	ps := make([]*pairer, len(wellbeingMeasures))
+	for i, m := range wellbeingMeasures {
 		ps[i] = newPairer(m)
 	}
 	err := w.wellbeingRows(ctx, from, to, service, func(r *scoreRow) {
@@ -141,47 +146,19 @@ func (w *Warehouse) wellbeingPairs(ctx context.Context, from, to, service string
 	for i, p := range ps {
 		out[i] = p.pairs()
 	}
-	w.pairs.put(key, ms, out)
+	w.pairs.mu.Lock()
+	w.pairs.key, w.pairs.out = key, out
+	w.pairs.reads++
+	w.pairs.mu.Unlock()
 	return out, nil
 }
 
-// pairsMemo is the last wellbeingPairs result: the pairs of each measure
-// for one (from, to, service). A warehouse is one snapshot of the lake, so
-// a result never goes stale; one entry bounds what a server that is asked
-// for many periods keeps. Callers share the slices and must not change
-// them.
+// pairsMemo is wellbeingPairs's last result, for one (from, to, service).
 type pairsMemo struct {
 	mu    sync.Mutex
 	key   string
-	pairs map[string][]pair // by measure id
-	reads int               // wellbeing_scores.sql reads, for the tests
-}
-
-func (m *pairsMemo) get(key string, ms []wellbeingMeasure) ([][]pair, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.pairs == nil || m.key != key {
-		return nil, false
-	}
-	out := make([][]pair, len(ms))
-	for i, wm := range ms {
-		ps, ok := m.pairs[wm.id]
-		if !ok {
-			return nil, false
-		}
-		out[i] = ps
-	}
-	return out, true
-}
-
-func (m *pairsMemo) put(key string, ms []wellbeingMeasure, out [][]pair) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.reads++
-	m.key, m.pairs = key, make(map[string][]pair, len(ms))
-	for i, wm := range ms {
-		m.pairs[wm.id] = out[i]
-	}
+	out   [][]pair // by wellbeingMeasures index
+	reads int      // wellbeing_scores.sql reads, for the tests
 }
 
 // wellbeingRows calls each with every row of wellbeing_scores.sql, in its
@@ -346,7 +323,7 @@ func meanOf(xs []float64) Value {
 const meaningfulChange = 3
 
 func (w *Warehouse) wellbeing(ctx context.Context, res *Result, from, to, service string) error {
-	paired, err := w.wellbeingPairs(ctx, from, to, service, wellbeingMeasures...)
+	paired, err := w.wellbeingPairs(ctx, from, to, service)
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package warehouse
 
 import (
-	"context"
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -46,21 +44,11 @@ func TestReferralRules(t *testing.T) {
 		ev("c1", "referral.ended", "rc", "2024-03-01T09:00:00Z", `{"reason":"completed"}`),
 		ev("c2", "referral.status_changed", "rc", "2024-02-01T09:00:00Z", `{"status":"allocated","worker_id":"w3"}`),
 	}
-	lake := t.TempDir()
-	writeLake(t, lake, []byte(strings.Join(lines, "\n")+"\n"))
-	w, err := Open(context.Background(), Config{Lake: lake})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	var got string
-	q := `SELECT string_agg(concat_ws('|', referral_id, referral_source, received_date, coalesce(ended_date::VARCHAR, '-'),
+	w := openLines(t, lines)
+	got := queryString(t, w, `SELECT string_agg(concat_ws('|', referral_id, referral_source, received_date, coalesce(ended_date::VARCHAR, '-'),
 	        coalesce(end_reason, '-'), coalesce(follow_up_offered::VARCHAR, '-'), coalesce(allocated_worker, '-'),
 	        coalesce(first_contacted_date::VARCHAR, '-')), ' ' ORDER BY referral_id)
-	      FROM referrals`
-	if err := w.DB().QueryRow(q).Scan(&got); err != nil {
-		t.Fatal(err)
-	}
+	      FROM referrals`)
 	want := "ra|gp|2024-01-10|2024-04-01|completed|true|w2|2024-01-15 rb|gp|2024-02-01|-|-|-|-|-"
 	if got != want {
 		t.Errorf("referrals = %s\nwant        %s", got, want)

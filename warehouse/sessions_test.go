@@ -1,9 +1,7 @@
 package warehouse
 
 import (
-	"context"
 	"fmt"
-	"strings"
 	"testing"
 )
 
@@ -31,17 +29,8 @@ func TestSessionUpdatesLastRecordedWins(t *testing.T) {
 		// s1 of rb: the same session_id under another referral, recorded once
 		session("e6", "rb", "s1", "2024-02-01T10:00:00Z", "dna"),
 	)
-	lake := t.TempDir()
-	writeLake(t, lake, []byte(strings.Join(lines, "\n")+"\n"))
-	w, err := Open(context.Background(), Config{Lake: lake})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	var got string
-	if err := w.DB().QueryRow(`SELECT string_agg(concat_ws(':', referral_id, session_id, event_id, attendance), ' ' ORDER BY referral_id, session_id) FROM sessions`).Scan(&got); err != nil {
-		t.Fatal(err)
-	}
+	w := openLines(t, lines)
+	got := queryString(t, w, `SELECT string_agg(concat_ws(':', referral_id, session_id, event_id, attendance), ' ' ORDER BY referral_id, session_id) FROM sessions`)
 	if want := "ra:s1:e3:attended ra:s2:e5:attended rb:s1:e6:dna"; got != want {
 		t.Errorf("sessions = %s\nwant      %s", got, want)
 	}
