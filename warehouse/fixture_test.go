@@ -273,6 +273,32 @@ func TestFixtureCounts(t *testing.T) {
 	}
 }
 
+// TestCountsAsOfMatchPlainCounting checks the counts that come from the
+// duplicate hashes (counts.sql, 02_events.sql) against plain DISTINCT
+// counts, as of instants on either side of r13-s2's second delivery
+// (recorded 06-06 11:00 and 06-07 08:00): visible counts the ids recorded
+// by the instant, the lake's counts ignore it.
+func TestCountsAsOfMatchPlainCounting(t *testing.T) {
+	for _, asOf := range []string{"2024-04-01T00:00:00Z", "2024-06-07T00:00:00Z", "2024-06-07T08:00:00Z", "2024-08-01T00:00:00Z"} {
+		w := openFixture(t, Config{AsOf: mustTime(asOf)})
+		got, err := w.Counts(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var lakeRows, distinct, visible int64
+		q := `SELECT count(*), count(DISTINCT event_id),
+			count(DISTINCT event_id) FILTER (WHERE recorded_at <= ?::TIMESTAMPTZ)
+			FROM lake_events`
+		if err := w.DB().QueryRow(q, asOf).Scan(&lakeRows, &distinct, &visible); err != nil {
+			t.Fatal(err)
+		}
+		if got.LakeRows != lakeRows || got.DistinctEventIDs != distinct || got.Visible != visible {
+			t.Errorf("as of %s: Counts = %+v, want lake_rows %d, distinct_event_ids %d, visible %d",
+				asOf, got, lakeRows, distinct, visible)
+		}
+	}
+}
+
 // TestAsOf: as of 2024-07-10 the retraction (recorded 07-15) is not applied
 // and r13's ending (recorded 07-12) is not yet known. Then r13 is open, so
 // finished_treatment is 9 (not 10), finished_paired 8; r10's last GAD-7 is

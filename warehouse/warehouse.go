@@ -506,10 +506,15 @@ type Counts struct {
 // Counts counts the lake and the warehouse's view of it.
 func (w *Warehouse) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
-	err := w.db.QueryRowContext(ctx, mustSQL("sql/counts.sql")).Scan(
-		&c.LakeRows, &c.DistinctEventIDs, &c.Visible, &c.Events, &c.Corrections, &c.Retracted, &c.Erased, &c.DeadLetters)
-	if err != nil {
-		return c, fmt.Errorf("warehouse: counts: %w", err)
+	fields := []*int64{&c.LakeRows, &c.DistinctEventIDs, &c.Visible, &c.Events, &c.Corrections, &c.Retracted, &c.Erased, &c.DeadLetters}
+	stmts := splitStatements(mustSQL("sql/counts.sql"))
+	if len(stmts) != len(fields) {
+		panic(fmt.Sprintf("warehouse: sql/counts.sql has %d statements for %d counts", len(stmts), len(fields)))
+	}
+	for i, st := range stmts {
+		if err := w.db.QueryRowContext(ctx, st.sql).Scan(fields[i]); err != nil {
+			return Counts{}, fmt.Errorf("warehouse: counts: %w", err)
+		}
 	}
 	return c, nil
 }

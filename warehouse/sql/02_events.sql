@@ -36,10 +36,12 @@ FROM lake_rows;
 -- match). The id is hashed with a prefix because DuckDB's string hash
 -- collides often on 16-byte ids such as the demo's "cr-001196-ps-v03"
 -- (2,082 colliding pairs in a 10M-event lake; none with the prefix).
+-- The hashes are of the whole lake, not only what was recorded by the
+-- as-of instant: the second pass applies the instant, and counts.sql
+-- counts the lake's distinct ids from them.
 CREATE OR REPLACE TABLE duplicate_event_hashes AS
 SELECT hash('~' || event_id) AS h
 FROM lake_rows
-WHERE recorded_at <= {{as_of}}
 GROUP BY h
 HAVING count(*) > 1;
 
