@@ -161,6 +161,10 @@ func (b *Broker) Close() error {
 			b.closeErr = fmt.Errorf("broker: remove ADDR: %w", err)
 		}
 		b.cluster.Close() // saves state to disk; logs (does not return) its errors
+		// Let the collector have the cluster's in-memory state (its index
+		// of a national year's log is hundreds of MiB) while the caller
+		// goes on, as `evalpipe run` does to build the warehouse.
+		b.cluster = nil
 		if err := unlock(b.lock); err != nil && b.closeErr == nil {
 			b.closeErr = fmt.Errorf("broker: unlock: %w", err)
 		}
