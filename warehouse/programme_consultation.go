@@ -3,13 +3,9 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
-
-	"github.com/evalpipe/evalpipe/scales"
 )
 
 // Recovery consultations (METRICS.md): the pack one clinician's reflective
@@ -131,19 +127,31 @@ func valueOr(v *float64) float64 {
 	return *v
 }
 
-// packCase is one row of sql/programme/pack_episodes.sql.
+// packCase is one row of sql/programme/pack_episodes.sql: one of the
+// clinician's cases.
 type packCase struct {
-	referral, person, worker string
-	ended                    time.Time
-	sessions                 float64
-	problem, gp, complexity  string
-	inCohort, recovered      bool
-	anxMeasure               string
-	phqFirst, phqLast        sql.NullFloat64
-	anxFirst, anxLast        sql.NullFloat64
-	reviews                  float64
-	measures                 []string
+	referral, person        string
+	ended                   time.Time
+	sessions                float64
+	problem, gp, complexity string
+	inCohort, recovered     bool
+	anxMeasure              string
+	phqFirst, phqLast       sql.NullFloat64
+	anxFirst, anxLast       sql.NullFloat64
 }
+
+// packTotals are the sums of sql/programme/pack_totals.sql for the
+// clinician's cases or the service's.
+type packTotals struct {
+	// the recovery cohort's cases, recovered or not
+	recovered, notRecovered cohortSums
+	// finished cases whose problem has an anxiety-disorder-specific
+	// measure, and those of them with a score on it
+	adsmApplies, adsmScored float64
+}
+
+// cohortSums are a number of cases and their treatment and review sessions.
+type cohortSums struct{ cases, sessions, reviews float64 }
 
 // packCases is how many recovered and how many non-recovered referrals the
 // pack lists (METRICS.md: 5-10 of each).
@@ -199,57 +207,89 @@ func (w *Warehouse) ConsultationPack(ctx context.Context, p Period, worker strin
 		}
 	}
 
-	cases, err := w.packCases(ctx, from, to, service)
+	own, all, err := w.packTotals(ctx, from, to, service, worker)
 	if err != nil {
 		return nil, err
 	}
-	var own []packCase
-	for _, c := range cases {
-		if c.worker == worker {
-			own = append(own, c)
-		}
-	}
-	sessions := func(c packCase) float64 { return c.sessions }
-	reviews := func(c packCase) float64 { return c.reviews }
 	for _, r := range []struct {
-		label     string
-		recovered bool
-		f         func(packCase) float64
+		label string
+		mean  func(packTotals) Value
 	}{
-		{"mean_treatment_sessions_recovered", true, sessions},
-		{"mean_treatment_sessions_not_recovered", false, sessions},
-		{"mean_review_sessions_recovered", true, reviews},
-		{"mean_review_sessions_not_recovered", false, reviews},
+		{"mean_treatment_sessions_recovered", func(t packTotals) Value { return meanOfSum(t.recovered.sessions, t.recovered.cases) }},
+		{"mean_treatment_sessions_not_recovered", func(t packTotals) Value { return meanOfSum(t.notRecovered.sessions, t.notRecovered.cases) }},
+		{"mean_review_sessions_recovered", func(t packTotals) Value { return meanOfSum(t.recovered.reviews, t.recovered.cases) }},
+		{"mean_review_sessions_not_recovered", func(t packTotals) Value { return meanOfSum(t.notRecovered.reviews, t.notRecovered.cases) }},
 	} {
-		t.Rows = append(t.Rows, Row{Label: r.label, Cells: []Value{{Text: "mean"}, meanWhere(own, r.recovered, r.f), meanWhere(cases, r.recovered, r.f)}})
+		t.Rows = append(t.Rows, Row{Label: r.label, Cells: []Value{{Text: "mean"}, r.mean(own), r.mean(all)}})
 	}
-	t.Rows = append(t.Rows, Row{Label: "adsm_use_rate", Cells: []Value{{Text: "proportion"}, adsmUse(own), adsmUse(cases)}})
+	t.Rows = append(t.Rows, Row{Label: "adsm_use_rate", Cells: []Value{{Text: "proportion"}, adsmUse(own), adsmUse(all)}})
 	res.Tables = append(res.Tables, t)
 
-	res.Breakdowns["recovery_rate"] = map[string]map[string]Value{
-		"gp_practice": recoveryBy(own, func(c packCase) string { return c.gp }),
-		"complexity":  recoveryBy(own, func(c packCase) string { return c.complexity }),
+	cases, err := w.packCases(ctx, from, to, service, worker)
+	if err != nil {
+		return nil, err
 	}
-	res.Tables = append(res.Tables, caseTable(own))
+	res.Breakdowns["recovery_rate"] = map[string]map[string]Value{
+		"gp_practice": recoveryBy(cases, func(c packCase) string { return c.gp }),
+		"complexity":  recoveryBy(cases, func(c packCase) string { return c.complexity }),
+	}
+	res.Tables = append(res.Tables, caseTable(cases))
 	return res, nil
 }
 
-func (w *Warehouse) packCases(ctx context.Context, from, to, service string) ([]packCase, error) {
-	rs, err := w.programmeRows(ctx, "pack_episodes", from, to, service)
+// packTotals sums the clinician's cases and the service's (pack_totals.sql).
+func (w *Warehouse) packTotals(ctx context.Context, from, to, service, worker string) (own, all packTotals, err error) {
+	rs, err := w.db.QueryContext(ctx, programmeQuery("pack_totals"),
+		sql.Named("from", from), sql.Named("to", to), sql.Named("service", service), sql.Named("worker", worker))
 	if err != nil {
-		return nil, err
+		return own, all, fmt.Errorf("warehouse: consultation pack: %w", err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		var mine, inCohort, recovered bool
+		var cases, sessions, reviews, applies, scored float64
+		if err := rs.Scan(&mine, &inCohort, &recovered, &cases, &sessions, &reviews, &applies, &scored); err != nil {
+			return own, all, fmt.Errorf("warehouse: consultation pack: %w", err)
+		}
+		add := func(t *packTotals) {
+			if inCohort {
+				c := &t.notRecovered
+				if recovered {
+					c = &t.recovered
+				}
+				c.cases += cases
+				c.sessions += sessions
+				c.reviews += reviews
+			}
+			t.adsmApplies += applies
+			t.adsmScored += scored
+		}
+		if mine {
+			add(&own)
+		}
+		add(&all)
+	}
+	if err := rs.Err(); err != nil {
+		return own, all, fmt.Errorf("warehouse: consultation pack: %w", err)
+	}
+	return own, all, nil
+}
+
+// packCases are the clinician's cases, most recently ended first
+// (pack_episodes.sql).
+func (w *Warehouse) packCases(ctx context.Context, from, to, service, worker string) ([]packCase, error) {
+	rs, err := w.db.QueryContext(ctx, programmeQuery("pack_episodes"),
+		sql.Named("from", from), sql.Named("to", to), sql.Named("service", service), sql.Named("worker", worker))
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: consultation pack: %w", err)
 	}
 	defer rs.Close()
 	var out []packCase
 	for rs.Next() {
 		var c packCase
-		var measures string
-		if err := rs.Scan(&c.referral, &c.person, &c.worker, &c.ended, &c.sessions, &c.problem, &c.gp, &c.complexity,
-			&c.inCohort, &c.recovered, &c.anxMeasure, &c.phqFirst, &c.phqLast, &c.anxFirst, &c.anxLast, &c.reviews, &measures); err != nil {
+		if err := rs.Scan(&c.referral, &c.person, &c.ended, &c.sessions, &c.problem, &c.gp, &c.complexity,
+			&c.inCohort, &c.recovered, &c.anxMeasure, &c.phqFirst, &c.phqLast, &c.anxFirst, &c.anxLast); err != nil {
 			return nil, fmt.Errorf("warehouse: consultation pack: %w", err)
-		}
-		if err := json.Unmarshal([]byte(measures), &c.measures); err != nil {
-			return nil, fmt.Errorf("warehouse: consultation pack: measures of %s: %w", c.referral, err)
 		}
 		out = append(out, c)
 	}
@@ -259,34 +299,12 @@ func (w *Warehouse) packCases(ctx context.Context, from, to, service string) ([]
 	return out, nil
 }
 
-// meanWhere is the mean of f over the recovery cohort's recovered (or
-// non-recovered) cases.
-func meanWhere(cs []packCase, recovered bool, f func(packCase) float64) Value {
-	var xs []float64
-	for _, c := range cs {
-		if c.inCohort && c.recovered == recovered {
-			xs = append(xs, f(c))
-		}
-	}
-	return meanOf(xs)
-}
-
 // adsmUse is the share of finished referrals whose problem has an
-// anxiety-disorder-specific measure (scales.ADSMFor) with at least one
-// score of it (for PTSD the IES-R counts too, as older guidance used it).
-func adsmUse(cs []packCase) Value {
-	var num, den float64
-	for _, c := range cs {
-		m, ok := scales.ADSMFor(c.problem)
-		if !ok {
-			continue
-		}
-		den++
-		if slices.Contains(c.measures, m) || (c.problem == "ptsd" && slices.Contains(c.measures, "ies_r")) {
-			num++
-		}
-	}
-	v := Proportion(num, den)
+// anxiety-disorder-specific measure (adsm_problems: scales.ADSMFor's) with
+// at least one score of it (for PTSD the IES-R counts too, as older
+// guidance used it).
+func adsmUse(t packTotals) Value {
+	v := Proportion(t.adsmScored, t.adsmApplies)
 	v.Note = joinNotes(v.Note, "finished referrals whose problem has a problem-specific anxiety measure")
 	return v
 }

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -462,5 +463,88 @@ func TestWellbeingPairsReadOncePerPeriod(t *testing.T) {
 	}
 	if string(got) != string(want) {
 		t.Errorf("peer_impact after the wellbeing step differs from peer_impact alone:\n got %s\nwant %s", got, want)
+	}
+}
+
+// TestConsultationPackTotals: the pack's means and adsm_use_rate for the
+// clinician (w1: ra rb rd re) and the service (all five).
+//
+//	     problem         ADSM scored  clinician  treatment  reviews  PHQ-9/GAD-7      recovery cohort
+//	ra   social_anxiety  PCL-5 ✗      w1         2          1        15/12 → 5/4      recovered
+//	rb   ptsd            IES-R ✓      w1         2          2        15/12 → 14/11    not recovered
+//	rc   ptsd            PCL-5 ✓      w2         3          0        15/12 → 5/4      recovered
+//	rd   depression      (SPIN: none) w1         2          0        5/3 → 5/3        not at caseness
+//	re   ocd             none ✗       w1         2          0        5/3 → 5/3        not at caseness
+//
+// Treatment sessions, recovered: w1 2 (ra), service (2+3)/2 = 2.5; not
+// recovered 2 and 2. Reviews, recovered: w1 1, service (1+0)/2 = 0.5; not
+// recovered 2 and 2. adsm_use_rate counts a score on the referral's own
+// problem's measure (for PTSD, PCL-5 or the IES-R), not another problem's,
+// and leaves out a problem without one: w1 1/3 (rb), service 2/4 (rb rc).
+func TestConsultationPackTotals(t *testing.T) {
+	var lines []string
+	ev := func(id, typ, ref, day, data string) {
+		lines = append(lines, fmt.Sprintf(`{"event_id":%q,"type":%q,"occurred_at":"2024-%sT09:00:00Z","recorded_at":"2024-06-30T12:00:00Z","source":"t","service":"svc","person":"p_%s","referral_id":%q,"data":%s}`,
+			id, typ, day, ref, ref, data))
+	}
+	score := func(ref, measure, day string, total int) {
+		ev(ref+"-"+measure+"-"+day, "outcome.recorded", ref, day, fmt.Sprintf(`{"measure":%q,"timepoint":"session","total":%d}`, measure, total))
+	}
+	session := func(ref, kind, worker, day string) {
+		id := ref + "-" + kind + "-" + day
+		ev(id, "session.recorded", ref, day,
+			fmt.Sprintf(`{"session_id":%q,"kind":%q,"attendance":"attended","worker_id":%q,"worker_role":"hi_therapist","step":3}`, id, kind, worker))
+	}
+	for _, r := range []struct {
+		id, problem, measure, worker string
+		treatment, reviews           int
+		phq, gad                     [2]int
+	}{
+		{"ra", "social_anxiety", "pcl5", "w1", 2, 1, [2]int{15, 5}, [2]int{12, 4}},
+		{"rb", "ptsd", "ies_r", "w1", 2, 2, [2]int{15, 14}, [2]int{12, 11}},
+		{"rc", "ptsd", "pcl5", "w2", 3, 0, [2]int{15, 5}, [2]int{12, 4}},
+		{"rd", "depression", "spin", "w1", 2, 0, [2]int{5, 5}, [2]int{3, 3}},
+		{"re", "ocd", "", "w1", 2, 0, [2]int{5, 5}, [2]int{3, 3}},
+	} {
+		ev(r.id+"-rcv", "referral.received", r.id, "03-01", fmt.Sprintf(`{"programme":"talking_therapies","referral_source":"self","problem":%q}`, r.problem))
+		for i := range r.treatment {
+			session(r.id, "treatment", r.worker, fmt.Sprintf("03-%02d", 10+i))
+		}
+		for i := range r.reviews {
+			session(r.id, "review", r.worker, fmt.Sprintf("04-%02d", 10+i))
+		}
+		for i, day := range []string{"03-10", "03-24"} {
+			score(r.id, "phq9", day, r.phq[i])
+			score(r.id, "gad7", day, r.gad[i])
+			if r.measure != "" {
+				score(r.id, r.measure, day, 20-i)
+			}
+		}
+		ev(r.id+"-end", "referral.ended", r.id, "05-01", `{"reason":"completed","follow_up_offered":false}`)
+	}
+	w := openLines(t, lines)
+	res, err := w.ConsultationPack(context.Background(), q1(), "w1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := progTable(t, res, "consultation_pack")
+	nan := math.NaN()
+	for _, c := range []struct {
+		row                  string
+		clinician, service   float64
+		nClinician, nService float64
+	}{
+		{"mean_treatment_sessions_recovered", 2, 2.5, 1, 2},
+		{"mean_treatment_sessions_not_recovered", 2, 2, 1, 1},
+		{"mean_review_sessions_recovered", 1, 0.5, 1, 2},
+		{"mean_review_sessions_not_recovered", 2, 2, 1, 1},
+		{"adsm_use_rate", 1.0 / 3, 0.5, 3, 4},
+	} {
+		r := rowOf(t, p, c.row)
+		checkProg(t, c.row+" clinician", r[1], c.clinician, nan, nan)
+		checkProg(t, c.row+" service", r[2], c.service, nan, nan)
+		if *r[1].Denominator != c.nClinician || *r[2].Denominator != c.nService {
+			t.Errorf("%s n = %v, %v; want %v, %v", c.row, *r[1].Denominator, *r[2].Denominator, c.nClinician, c.nService)
+		}
 	}
 }

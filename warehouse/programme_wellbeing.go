@@ -305,16 +305,21 @@ func meanChange(before, after []float64, lost int) (Value, float64) {
 
 // meanOf is the mean of xs as a Value with n in Denominator.
 func meanOf(xs []float64) Value {
-	v := Value{Denominator: ptr(float64(len(xs)))}
-	if len(xs) == 0 {
-		v.Note = "empty cohort"
-		return v
-	}
 	s := 0.0
 	for _, x := range xs {
 		s += x
 	}
-	v.Value = ptr(s / float64(len(xs)))
+	return meanOfSum(s, float64(len(xs)))
+}
+
+// meanOfSum is meanOf for values given as their sum and number.
+func meanOfSum(sum, n float64) Value {
+	v := Value{Denominator: ptr(n)}
+	if n == 0 {
+		v.Note = "empty cohort"
+		return v
+	}
+	v.Value = ptr(sum / n)
 	return v
 }
 
