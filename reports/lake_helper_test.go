@@ -170,6 +170,13 @@ func (onceTB) Helper() {}
 // (warehouse/programme_test.go works it out by hand), for disclosure.
 func smallService(t *testing.T) (Inputs, []warehouse.Metric) {
 	t.Helper()
+	w, p := smallWarehouse(t)
+	return inputsFor(t, w, p), w.Catalogue()
+}
+
+// smallWarehouse is smallService's warehouse and period.
+func smallWarehouse(t *testing.T) (*warehouse.Warehouse, warehouse.Period) {
+	t.Helper()
 	root := t.TempDir()
 	var all []byte
 	for _, f := range []string{"programme", "qualitative", "crisis"} {
@@ -189,7 +196,7 @@ func smallService(t *testing.T) (Inputs, []warehouse.Metric) {
 	}
 	t.Cleanup(func() { w.Close() })
 	p, _ := warehouse.ParsePeriod("2024-04", "2024-06")
-	return inputsFor(t, w, p), w.Catalogue()
+	return w, p
 }
 
 // demoAppointments turns the demo's appointments CSV export into decoded

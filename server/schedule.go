@@ -79,7 +79,8 @@ func evaluationWriter(name string) reportWriter {
 		if err != nil {
 			return nil, err
 		}
-		in, err := reports.Gather(ctx, snap.w, name, res.Period, service, "peer_coaching", "")
+		g := &reports.Gatherer{Warehouse: snap.w, Period: res.Period, Service: service, TalkingTherapies: res}
+		in, err := g.Gather(ctx, name, "peer_coaching", "")
 		if err != nil {
 			return nil, err
 		}

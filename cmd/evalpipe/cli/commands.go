@@ -307,7 +307,8 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 				return err
 			}
 			if name != reports.ReportKPI {
-				in, err := evalInputs(ctx, w, name, res.Period, *service, *programme, *worker, cfg.StaffNames)
+				g := &reports.Gatherer{Warehouse: w, Period: res.Period, Service: *service, TalkingTherapies: res}
+				in, err := evalInputs(ctx, g, name, *programme, *worker, cfg.StaffNames)
 				if err != nil {
 					return err
 				}

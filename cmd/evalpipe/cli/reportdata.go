@@ -13,9 +13,10 @@ import (
 )
 
 // evalInputs computes what the named evaluation report needs from the
-// warehouse for period p (see reports.Gather).
-func evalInputs(ctx context.Context, w *warehouse.Warehouse, name string, p warehouse.Period, service, programme, worker string, staff []string) (reports.Inputs, error) {
-	in, err := reports.Gather(ctx, w, name, p, service, programme, worker)
+// warehouse for g's period and service, keeping in g what the next report
+// may need too (see reports.Gatherer).
+func evalInputs(ctx context.Context, g *reports.Gatherer, name, programme, worker string, staff []string) (reports.Inputs, error) {
+	in, err := g.Gather(ctx, name, programme, worker)
 	in.StaffNames = staff
 	if errors.Is(err, reports.ErrNeedWorker) {
 		return in, usagef("report consultation: --worker ID is required (or use 'evalpipe run', which writes a pack for each clinician with a consultation)")

@@ -127,7 +127,8 @@ func (e *env) run(ctx context.Context, inputs []string, from, to, out string, st
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
-	more, notes, err := writeEvaluations(ctx, w, res.Period, s.cfg.Disclosure, s.cfg.StaffNames, out)
+	g := &reports.Gatherer{Warehouse: w, Period: res.Period, TalkingTherapies: res}
+	more, notes, err := writeEvaluations(ctx, g, s.cfg.Disclosure, s.cfg.StaffNames, out)
 	if err != nil {
 		return fmt.Errorf("reports: %w", err)
 	}
@@ -185,7 +186,8 @@ func writeJSONFile(path string, v any) error {
 // (none, with a note, when nobody had one). Packs are internal: they are
 // written under policy none only if the run's policy is none, otherwise
 // under the run's policy, which withholds their record rows.
-func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.Period, disclosure string, staff []string, out string) ([]string, []string, error) {
+func writeEvaluations(ctx context.Context, g *reports.Gatherer, disclosure string, staff []string, out string) ([]string, []string, error) {
+	w, p := g.Warehouse, g.Period
 	var files, notes []string
 	cat := w.Catalogue()
 	write := func(name, file string, in reports.Inputs) error {
@@ -195,7 +197,7 @@ func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.P
 		return err
 	}
 	for _, name := range []string{reports.ReportInterim, reports.ReportPeerImpact, reports.ReportCrisis, reports.ReportPoster} {
-		in, err := evalInputs(ctx, w, name, p, "", "peer_coaching", "", staff)
+		in, err := evalInputs(ctx, g, name, "peer_coaching", "", staff)
 		if err != nil {
 			return files, notes, err
 		}
@@ -211,7 +213,7 @@ func writeEvaluations(ctx context.Context, w *warehouse.Warehouse, p warehouse.P
 		notes = append(notes, "no consultation pack written: no clinician had a consultation.held in the period")
 	}
 	for _, wk := range workers {
-		in, err := evalInputs(ctx, w, reports.ReportConsultation, p, "", "", wk, staff)
+		in, err := evalInputs(ctx, g, reports.ReportConsultation, "", wk, staff)
 		if err != nil {
 			return files, notes, err
 		}
