@@ -56,44 +56,75 @@ func arrowType(duck string) arrow.DataType {
 }
 
 // arrowSchema is the stream's schema, from the DuckDB column types.
-func (res *resultSet) arrowSchema() *arrow.Schema {
-	fields := make([]arrow.Field, len(res.cols))
-	for i, c := range res.cols {
-		fields[i] = arrow.Field{Name: c, Type: arrowType(res.types[i]), Nullable: true,
-			Metadata: arrow.NewMetadata([]string{"duckdb_type"}, []string{res.types[i]})}
+func arrowSchema(cols, types []string) *arrow.Schema {
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		fields[i] = arrow.Field{Name: c, Type: arrowType(types[i]), Nullable: true,
+			Metadata: arrow.NewMetadata([]string{"duckdb_type"}, []string{types[i]})}
 	}
 	return arrow.NewSchema(fields, nil)
 }
 
-// writeArrow writes the result as an Arrow IPC stream.
-func (res *resultSet) writeArrow(w io.Writer) error {
-	schema := res.arrowSchema()
-	iw := ipc.NewWriter(w, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator))
-	b := array.NewRecordBuilder(memory.DefaultAllocator, schema)
-	defer b.Release()
-	flush := func() error {
-		rec := b.NewRecordBatch()
-		defer rec.Release()
-		return iw.Write(rec)
-	}
-	for i, row := range res.rows {
-		for j, v := range row {
-			if err := appendArrow(b.Field(j), v, res.types[j]); err != nil {
-				return fmt.Errorf("arrow: column %s row %d: %w", res.cols[j], i+1, err)
-			}
+// arrowStream writes rows as an Arrow IPC stream, arrowBatchRows rows to a
+// record batch, holding one batch at a time.
+type arrowStream struct {
+	cols, types []string
+	iw          *ipc.Writer
+	b           *array.RecordBuilder
+	rows        int64 // appended
+	pending     int   // appended since the last batch
+}
+
+func newArrowStream(w io.Writer, cols, types []string) *arrowStream {
+	schema := arrowSchema(cols, types)
+	return &arrowStream{cols: cols, types: types,
+		iw: ipc.NewWriter(w, ipc.WithSchema(schema), ipc.WithAllocator(memory.DefaultAllocator)),
+		b:  array.NewRecordBuilder(memory.DefaultAllocator, schema)}
+}
+
+func (s *arrowStream) append(row []any) error {
+	for j, v := range row {
+		if err := appendArrow(s.b.Field(j), v, s.types[j]); err != nil {
+			return fmt.Errorf("arrow: column %s row %d: %w", s.cols[j], s.rows+1, err)
 		}
-		if (i+1)%arrowBatchRows == 0 {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
 	}
-	if len(res.rows) == 0 || len(res.rows)%arrowBatchRows != 0 {
-		if err := flush(); err != nil {
+	s.rows++
+	s.pending++
+	if s.pending == arrowBatchRows {
+		return s.flush()
+	}
+	return nil
+}
+
+func (s *arrowStream) flush() error {
+	rec := s.b.NewRecordBatch()
+	defer rec.Release()
+	s.pending = 0
+	return s.iw.Write(rec)
+}
+
+// close writes the last batch (an empty one when there were no rows, so
+// that a reader sees the schema and a batch) and ends the stream.
+func (s *arrowStream) close() error {
+	defer s.b.Release()
+	if s.pending > 0 || s.rows == 0 {
+		if err := s.flush(); err != nil {
 			return err
 		}
 	}
-	return iw.Close()
+	return s.iw.Close()
+}
+
+// writeArrow writes the result as an Arrow IPC stream.
+func (res *resultSet) writeArrow(w io.Writer) error {
+	st := newArrowStream(w, res.cols, res.types)
+	for _, row := range res.rows {
+		if err := st.append(row); err != nil {
+			st.b.Release()
+			return err
+		}
+	}
+	return st.close()
 }
 
 func appendArrow(fb array.Builder, v any, typ string) error {
