@@ -196,7 +196,7 @@ func (w *Warehouse) crisisCohort(ctx context.Context, p Period, service string) 
 		return nil, err
 	}
 	d := &crisisCohortData{window: window}
-	sort.Strings(order) // the bootstrap resamples people in a fixed order
+	sort.Strings(order) // a fixed order of people
 	for _, id := range order {
 		c := byPerson[id]
 		switch {
@@ -331,10 +331,15 @@ func (d *crisisCohortData) savings(ev Evaluation, tables []Table) (Value, []Tabl
 	if seed == 0 {
 		seed = defaultBootstrapSeed
 	}
-	ci, err := stats.BootstrapCI(len(per), func(idx []int) float64 {
+	// Resampled in order of value, not of person: people are in pseudonym
+	// order, which changes with the pseudonymisation key, and so did the
+	// interval (the same events under two keys gave two intervals).
+	savings := slices.Clone(per)
+	slices.Sort(savings)
+	ci, err := stats.BootstrapCI(len(savings), func(idx []int) float64 {
 		s := 0.0
 		for _, i := range idx {
-			s += per[i]
+			s += savings[i]
 		}
 		return s
 	}, reps, seed, 0.95)

@@ -3,9 +3,11 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -349,5 +351,33 @@ func TestCrisisJSON(t *testing.T) {
 	}
 	if _, err := json.Marshal(res); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestCrisisSavingsIntervalKeyFree: the bootstrap interval of
+// crisis_savings_gbp is the same whatever the order of the people (which is
+// their pseudonyms' order, so another pseudonymisation key changes it).
+// Forty people with savings of different sizes; the fixture's few people
+// give an interval ([0, 16200]) that no order changes.
+func TestCrisisSavingsIntervalKeyFree(t *testing.T) {
+	var people []*crisisPerson
+	for i := range 40 {
+		people = append(people, &crisisPerson{person: fmt.Sprintf("p%02d", i),
+			before: map[string]float64{"ae_attendance": float64(i%7 + i)}, after: map[string]float64{"ae_attendance": float64(i % 3)}})
+	}
+	ev := crisisConfig().Evaluation
+	ci := func(ps []*crisisPerson) [2]float64 {
+		v, _ := (&crisisCohortData{window: 3, people: ps}).savings(ev, nil)
+		if v.CI95 == nil {
+			t.Fatalf("no interval (note %q)", v.Note)
+		}
+		return *v.CI95
+	}
+	forward := ci(people)
+	other := slices.Clone(people)
+	slices.Reverse(other)
+	reversed := ci(other)
+	if forward != reversed {
+		t.Errorf("CI95 %v for the people in one order, %v in the opposite", forward, reversed)
 	}
 }
