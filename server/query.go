@@ -407,7 +407,7 @@ func collect(ctx context.Context, rows *sql.Rows, classify func(context.Context,
 // rows go to w a record batch at a time. Collecting them first, as
 // /api/query does, refused a national year's scores at 1M rows after 5.5
 // GiB. DuckDB's driver still materialises the whole result before the
-// first row: the year's 18M scores exported at 4.9 GiB resident, where a
+// first row: the year's 18M scores exported at 4.8 GiB resident, where a
 // Parquet export, written by DuckDB's COPY, of its 10.7M session_facts
 // peaked at 869 MiB.
 func ExportArrow(ctx context.Context, db *sql.DB, query string, w io.Writer) (int64, error) {
