@@ -99,8 +99,8 @@ func (e *env) run(ctx context.Context, inputs []string, from, to, out string, st
 	// The warehouse reads only the lake. Stop the embedded broker (a no-op
 	// for a cluster or another process's broker) and hand the memory of
 	// the broker, ingest and transform back to the system before DuckDB
-	// takes its share: in a national year's run the broker alone held
-	// about 0.5 GiB.
+	// takes its share (as its own process in make bench-year, the broker
+	// peaked at 488-503 MiB on a national year).
 	if err := s.stop(); err != nil {
 		e.log.Warn("run: stopping the embedded broker", "err", err)
 	}
