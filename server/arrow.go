@@ -106,7 +106,6 @@ func (s *arrowStream) flush() error {
 // close writes the last batch (an empty one when there were no rows, so
 // that a reader sees the schema and a batch) and ends the stream.
 func (s *arrowStream) close() error {
-	defer s.b.Release()
 	if s.pending > 0 || s.rows == 0 {
 		if err := s.flush(); err != nil {
 			return err
@@ -115,12 +114,16 @@ func (s *arrowStream) close() error {
 	return s.iw.Close()
 }
 
+// release frees the batch being built; deferred by every writer of a
+// stream, whether or not it was closed.
+func (s *arrowStream) release() { s.b.Release() }
+
 // writeArrow writes the result as an Arrow IPC stream.
 func (res *resultSet) writeArrow(w io.Writer) error {
 	st := newArrowStream(w, res.cols, res.types)
+	defer st.release()
 	for _, row := range res.rows {
 		if err := st.append(row); err != nil {
-			st.b.Release()
 			return err
 		}
 	}

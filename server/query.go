@@ -371,15 +371,8 @@ func text(v any, typ string) string {
 func collect(ctx context.Context, rows *sql.Rows, classify func(context.Context, error) error) (*resultSet, error) {
 	var err error
 	res := &resultSet{}
-	if res.cols, err = rows.Columns(); err != nil {
+	if res.cols, res.types, err = columnsOf(rows); err != nil {
 		return nil, classify(ctx, err)
-	}
-	cts, err := rows.ColumnTypes()
-	if err != nil {
-		return nil, classify(ctx, err)
-	}
-	for _, ct := range cts {
-		res.types = append(res.types, ct.DatabaseTypeName())
 	}
 	for rows.Next() {
 		if len(res.rows) >= maxRows {
@@ -416,19 +409,12 @@ func ExportArrow(ctx context.Context, db *sql.DB, query string, w io.Writer) (in
 		return 0, err
 	}
 	defer rows.Close()
-	cols, err := rows.Columns()
+	cols, types, err := columnsOf(rows)
 	if err != nil {
 		return 0, err
-	}
-	cts, err := rows.ColumnTypes()
-	if err != nil {
-		return 0, err
-	}
-	types := make([]string, len(cts))
-	for i, ct := range cts {
-		types[i] = ct.DatabaseTypeName()
 	}
 	st := newArrowStream(w, cols, types)
+	defer st.release()
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(vals))
 	for i := range vals {
@@ -436,19 +422,31 @@ func ExportArrow(ctx context.Context, db *sql.DB, query string, w io.Writer) (in
 	}
 	for rows.Next() {
 		if err := rows.Scan(ptrs...); err != nil {
-			st.b.Release()
 			return st.rows, err
 		}
 		if err := st.append(vals); err != nil {
-			st.b.Release()
 			return st.rows, err
 		}
 	}
 	if err := rows.Err(); err != nil {
-		st.b.Release()
 		return st.rows, err
 	}
 	return st.rows, st.close()
+}
+
+// columnsOf is a result's column names and DuckDB type names.
+func columnsOf(rows *sql.Rows) (cols, types []string, err error) {
+	if cols, err = rows.Columns(); err != nil {
+		return nil, nil, err
+	}
+	cts, err := rows.ColumnTypes()
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, ct := range cts {
+		types = append(types, ct.DatabaseTypeName())
+	}
+	return cols, types, nil
 }
 
 // EvaluatorViews are the relations evaluators may query and export.
