@@ -172,6 +172,23 @@ func testExport(t *testing.T, data string) {
 	if exports != 3 || refusals != 5 {
 		t.Errorf("audit: %d exports and %d refusals, want 3 and 5:\n%s", exports, refusals, b)
 	}
+
+	// The config's evaluation settings reach the export: before, export
+	// opened the warehouse without them, so an exported episodes table
+	// took GAD-7 where the reports took the configured ADSM.
+	config := filepath.Join(out, "evalpipe.yaml")
+	if err := os.WriteFile(config, []byte("evaluation:\n  thresholds:\n    - {measure: spin, caseness: 19, reliable_change: 10, source: export test}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(out, "thresholds", "measure_thresholds.csv")
+	runBin(t, data, "--config", config, "export", "--view", "measure_thresholds", "--format", "csv", "--out", file)
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(got), "\nspin,19.0,10.0,export test\n") {
+		t.Errorf("exported measure_thresholds lacks the configured SPIN row:\n%s", got)
+	}
 }
 
 func compareTables(t *testing.T, got, want table, cols []string) {

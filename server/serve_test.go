@@ -53,13 +53,18 @@ func serve(t *testing.T, data string, extra ...string) *running {
 	r := &running{stdout: &syncBuffer{}, cancel: cancel, done: make(chan error, 1)}
 	stderr := &syncBuffer{}
 	// The report schedule and a query timeout come from the config file;
-	// the --query-timeout flag overrides the file's.
+	// the --query-timeout flag overrides the file's. So do the evaluation
+	// settings (here one ADSM threshold), which the served warehouse must
+	// read as the report commands do.
 	config := filepath.Join(data, "evalpipe.yaml")
 	if err := os.WriteFile(config, []byte(`serve:
   query_timeout: 1m
   schedules:
     - {report: kpi, cron: "@every 2s", from: 2024-01, to: 2024-01}
     - {report: you-said-we-did, cron: "@every 3s", from: 2024-01, to: 2024-01}
+evaluation:
+  thresholds:
+    - {measure: pdss, caseness: 8, reliable_change: 5, source: "serve test"}
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -370,6 +375,16 @@ func TestServe(t *testing.T) {
 		code2, body2 := call(t, "POST", srv.url+"/api/query", evaluator, "text/csv", "SELECT split_part(referral_id, '-', 1) AS source, count(*) AS n FROM referrals GROUP BY ALL ORDER BY 1")
 		if code2 != 200 || body2 != "source,n\napi,10\ninbox,10\npush,10\n" {
 			t.Errorf("CSV: %d %q", code2, body2)
+		}
+	})
+
+	// The configured threshold is in the served warehouse: before, serve
+	// opened it without the evaluation settings, so every served recovery
+	// figure fell back to GAD-7.
+	t.Run("evaluation settings", func(t *testing.T) {
+		code, body := call(t, "POST", srv.url+"/api/query", evaluator, "text/csv", "SELECT measure, source FROM measure_thresholds ORDER BY measure")
+		if code != 200 || body != "measure,source\ngad7,\"NHS Digital, NHS Talking Therapies technical output specification\"\npdss,serve test\nphq9,\"NHS Digital, NHS Talking Therapies technical output specification\"\n" {
+			t.Errorf("measure_thresholds: %d %q, want PHQ-9, GAD-7 and the configured PDSS", code, body)
 		}
 	})
 

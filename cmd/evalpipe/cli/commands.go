@@ -104,7 +104,13 @@ func (e *env) transformConfig(s *setup) transform.Config {
 	}
 }
 
-func (e *env) openWarehouse(ctx context.Context, cfg *Config, asOf string) (*warehouse.Warehouse, error) {
+// warehouseConfig is the one place a command turns the configuration into
+// a warehouse.Config, so that reports, exports and the server read the lake
+// with the same settings: before, serve and export left out the evaluation
+// settings, and so the configured ADSM thresholds (the anxiety measure of
+// every recovery figure), unit costs and population shares. asOf, when not
+// "", is a local date: the warehouse then shows what was known at its end.
+func (e *env) warehouseConfig(cfg *Config, asOf string) (warehouse.Config, error) {
 	lake, _, _ := e.paths()
 	wc := warehouse.Config{
 		Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, Evaluation: cfg.Evaluation,
@@ -113,10 +119,18 @@ func (e *env) openWarehouse(ctx context.Context, cfg *Config, asOf string) (*war
 	if asOf != "" {
 		t, err := time.Parse(time.DateOnly, asOf)
 		if err != nil {
-			return nil, usagef("--as-of %q: want a date YYYY-MM-DD", asOf)
+			return wc, usagef("--as-of %q: want a date YYYY-MM-DD", asOf)
 		}
 		loc, _ := time.LoadLocation(cfg.TimeZone)
 		wc.AsOf = time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 59, 999999000, loc) // the end of that local day
+	}
+	return wc, nil
+}
+
+func (e *env) openWarehouse(ctx context.Context, cfg *Config, asOf string) (*warehouse.Warehouse, error) {
+	wc, err := e.warehouseConfig(cfg, asOf)
+	if err != nil {
+		return nil, err
 	}
 	return warehouse.Open(ctx, wc)
 }

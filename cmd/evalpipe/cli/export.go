@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/evalpipe/evalpipe/events"
 	"github.com/evalpipe/evalpipe/server"
@@ -65,19 +64,11 @@ meanings) beside it. The export is recorded in DATA/server/audit.ndjson.`,
 			if err != nil {
 				return err
 			}
-			lake, _, _ := e.paths()
-			wc := warehouse.Config{
-				Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, ExportDir: filepath.Dir(abs),
-				MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads,
+			wc, err := e.warehouseConfig(cfg, *asOf)
+			if err != nil {
+				return err
 			}
-			if *asOf != "" {
-				t, err := time.Parse(time.DateOnly, *asOf)
-				if err != nil {
-					return usagef("--as-of %q: want a date YYYY-MM-DD", *asOf)
-				}
-				loc, _ := time.LoadLocation(cfg.TimeZone)
-				wc.AsOf = time.Date(t.Year(), t.Month(), t.Day(), 23, 59, 59, 999999000, loc) // the end of that local day
-			}
+			wc.ExportDir = filepath.Dir(abs)
 			w, err := warehouse.Open(ctx, wc)
 			if err != nil {
 				return err

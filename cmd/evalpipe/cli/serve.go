@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/evalpipe/evalpipe/server"
-	"github.com/evalpipe/evalpipe/warehouse"
 	"github.com/peterbourgon/ff/v3"
 	"github.com/peterbourgon/ff/v3/ffcli"
 )
@@ -164,17 +163,18 @@ See README, Serving.`,
 			tc := e.transformConfig(s)
 			tc.UntilCaughtUp = false
 			tc.IdleFlush = *idleFlush
-			lake, _, _ := e.paths()
+			wc, err := e.warehouseConfig(s.cfg, "")
+			if err != nil {
+				return err
+			}
+			wc.MemoryLimit = *memLimit // the build is bounded too, not only the queries
 			srv, err := server.New(server.Config{
 				Data: e.data, Listen: *listen, Inbox: *inbox, InboxEvery: *inboxEvery,
 				PollURL: *pollURL, PollEvery: *pollEvery, ReportSchedule: sched, Schedules: schedules,
 				RefreshEvery: *refreshEvery, QueryTimeout: *queryTimeout, MemoryLimit: *memLimit,
 				Disclosure: s.cfg.Disclosure, StaffNames: s.cfg.StaffNames, Ingest: ic, Transform: tc,
-				Warehouse: warehouse.Config{
-					Lake: lake, TimeZone: s.cfg.TimeZone, Population: s.cfg.Population, Version: Version,
-					MemoryLimit: *memLimit, Threads: s.cfg.Warehouse.Threads, // the build is bounded too, not only the queries
-				},
-				Logger: e.log, Stdout: e.stdout,
+				Warehouse: wc,
+				Logger:    e.log, Stdout: e.stdout,
 			})
 			if err != nil {
 				return &UsageError{Msg: err.Error()}
