@@ -15,6 +15,9 @@
 //	           peak RSS of the transform process                        target ≤ 300 MiB
 //	reports    evalpipe report kpi --format json (warehouse build + every KPI)
 //	           ÷ one DuckDB scan of every column of the lake            target ≤ 3
+//	           and, beside it, the same report over a build saved by
+//	           `evalpipe warehouse` (the save timed apart): not the
+//	           target's measure, which includes the build
 //	end to end ingest + transform + report, wall time and peak RSS      targets ≤ 10 min, ≤ 1 GiB
 //
 // Events come from the demo generator (evalpipe demo-data, ~27 events per
@@ -89,8 +92,13 @@ type runResult struct {
 	IngestRatio float64 `json:"ingest_ratio"`
 	TransRatio  float64 `json:"transform_ratio"`
 	ReportRatio float64 `json:"report_ratio"`
-	E2ESeconds  float64 `json:"e2e_seconds"`
-	E2EMaxRSS   float64 `json:"e2e_max_rss_mib"` // the largest pipeline process, broker excluded
+	// Save is `evalpipe warehouse` (build and save); ReportSaved the KPI
+	// report over that saved build, and its ratio to the scan.
+	Save             stage   `json:"warehouse_save"`
+	ReportSaved      stage   `json:"report_saved_build"`
+	ReportSavedRatio float64 `json:"report_saved_build_ratio"`
+	E2ESeconds       float64 `json:"e2e_seconds"`
+	E2EMaxRSS        float64 `json:"e2e_max_rss_mib"` // the largest pipeline process, broker excluded
 }
 
 func main() {
@@ -417,6 +425,18 @@ func oneRun(ctx context.Context, i int, gen string) (r runResult, err error) {
 	}
 	r.DuckScan = time.Since(t0).Seconds()
 
+	// The same report over a saved build: `evalpipe warehouse` builds the
+	// tables and saves them (timed on its own), then the report reads them
+	// instead of building. Not the issue's measure, which includes the
+	// build: the table prints it beside that, with the saving's cost.
+	if _, r.Save, err = run(ctx, data, "warehouse", "warehouse"); err != nil {
+		return r, err
+	}
+	if _, r.ReportSaved, err = run(ctx, data, "report-saved", "report", "kpi", "--format", "json", "--out", "-"); err != nil {
+		return r, err
+	}
+	r.ReportSavedRatio = r.ReportSaved.Seconds / r.DuckScan
+
 	r.IngestRatio = (float64(r.Events) / r.Ingest.Seconds) / (float64(r.Events) / r.Kcat.Seconds)
 	r.TransRatio = (float64(r.Rows) / r.Transform.Seconds) / (float64(r.Rows) / r.DuckCopy)
 	r.ReportRatio = r.Report.Seconds / r.DuckScan
@@ -579,6 +599,9 @@ type summary struct {
 	ReportSeconds     float64 `json:"report_seconds"`
 	DuckScanSeconds   float64 `json:"duckdb_scan_seconds"`
 	ReportRatio       float64 `json:"report_ratio"`
+	SaveSeconds       float64 `json:"warehouse_save_seconds"`
+	ReportSavedSecs   float64 `json:"report_saved_build_seconds"`
+	ReportSavedRatio  float64 `json:"report_saved_build_ratio"`
 	E2ESeconds        float64 `json:"e2e_seconds"`
 	E2EMaxRSS         float64 `json:"e2e_max_rss_mib"`
 	BrokerRSS         float64 `json:"broker_max_rss_mib"`
@@ -618,6 +641,9 @@ func summarise(rs []runResult) summary {
 		ReportSeconds:     median(rs, func(r runResult) float64 { return r.Report.Seconds }),
 		DuckScanSeconds:   median(rs, func(r runResult) float64 { return r.DuckScan }),
 		ReportRatio:       median(rs, func(r runResult) float64 { return r.ReportRatio }),
+		SaveSeconds:       median(rs, func(r runResult) float64 { return r.Save.Seconds }),
+		ReportSavedSecs:   median(rs, func(r runResult) float64 { return r.ReportSaved.Seconds }),
+		ReportSavedRatio:  median(rs, func(r runResult) float64 { return r.ReportSavedRatio }),
 		E2ESeconds:        median(rs, func(r runResult) float64 { return r.E2ESeconds }),
 		E2EMaxRSS:         median(rs, func(r runResult) float64 { return r.E2EMaxRSS }),
 		BrokerRSS:         median(rs, func(r runResult) float64 { return r.BrokerRSS }),
@@ -678,6 +704,7 @@ func printTable(w io.Writer, s summary, rs []runResult) {
 	fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s %s\n", "ingest", fmt.Sprintf("%.0f events/s", s.IngestEventsPerS), fmt.Sprintf("kcat -P %.0f/s", s.KcatEventsPerS), s.IngestRatio, "≥ 1.5", pass(s.IngestRatio >= 1.5))
 	fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s %s\n", "transform", fmt.Sprintf("%.0f rows/s, peak RSS %.0f MiB", s.TransformRowsPerS, s.TransformRSS), fmt.Sprintf("DuckDB COPY %.0f/s", s.DuckRowsPerS), s.TransformRatio, "≥ 1.0, ≤ 300 MiB", pass(s.TransformRatio >= 1 && s.TransformRSS <= 300))
 	fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s %s\n", "reports", fmt.Sprintf("kpi report %.1f s", s.ReportSeconds), fmt.Sprintf("DuckDB scan %.1f s", s.DuckScanSeconds), s.ReportRatio, "≤ 3", pass(s.ReportRatio <= 3))
+	fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s\n", "", fmt.Sprintf("the same over a saved build %.1f s", s.ReportSavedSecs), fmt.Sprintf("(saving it took %.1f s)", s.SaveSeconds), s.ReportSavedRatio, "not the target's measure: the build is excluded")
 	perYear := s.E2ESeconds / float64(s.Events) * 40e6
 	fmt.Fprintf(w, "%-11s %-44s %-26s %-9s %s %s\n", "end to end", fmt.Sprintf("%.0f s, peak RSS %.0f MiB (broker %.0f)", s.E2ESeconds, s.E2EMaxRSS, s.BrokerRSS), fmt.Sprintf("40M events ≈ %.1f min", perYear/60), "-", "≤ 10 min, ≤ 1 GiB", pass(perYear <= 600 && s.E2EMaxRSS <= 1024))
 	fmt.Fprintln(w)

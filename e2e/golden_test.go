@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -30,11 +31,36 @@ func TestDemoGolden(t *testing.T) {
 	// The demo's synthetic settings (unit costs, population shares), so the
 	// crisis and representation metrics have values to pin.
 	evalpipe(t, data, "--config", filepath.Join(input, "evalpipe.demo.yaml"), "run", "--input", input, "--from", "2024-04", "--to", "2025-03", "--out", filepath.Join(data, "out"))
+	// run saved its warehouse build, and the reports below reuse it. Each
+	// is also made from a fresh build (warehouse.save: false), and both
+	// must be the golden.
+	settings, err := os.ReadFile(filepath.Join(input, "evalpipe.demo.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := filepath.Join(data, "fresh.yaml")
+	if err := os.WriteFile(fresh, append(settings, "\nwarehouse:\n  save: false\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := filepath.Glob(filepath.Join(data, "warehouse", "build-*.duckdb")); len(m) != 1 {
+		t.Fatalf("run saved builds %v, want one", m)
+	}
 	for _, rep := range goldenReports {
 		t.Run(rep[0], func(t *testing.T) {
 			args := append([]string{"--config", filepath.Join(input, "evalpipe.demo.yaml"), "report"}, rep...)
 			args = append(args, "--format", "json", "--disclosure", "none", "--out", "-", "--from", "2024-04", "--to", "2025-03")
-			got := indent(t, withoutProvenance(t, []byte(evalpipe(t, data, args...))))
+			out, errOut, err := evalpipeErr(t, data, args...)
+			if err != nil {
+				t.Fatalf("evalpipe %v: %v\n%s", args, err, errOut)
+			}
+			if !strings.Contains(errOut, "using the saved build") {
+				t.Errorf("the report did not reuse run's saved build; stderr:\n%s", errOut)
+			}
+			got := indent(t, withoutProvenance(t, []byte(out)))
+			args[1] = fresh
+			if built := indent(t, withoutProvenance(t, []byte(evalpipe(t, data, args...)))); !bytes.Equal(built, got) {
+				t.Errorf("%s: the report from a fresh build differs from the one from the saved build", rep[0])
+			}
 			path := filepath.Join("testdata", "demo-"+rep[0]+".golden.json")
 			if *update {
 				os.MkdirAll("testdata", 0o755)

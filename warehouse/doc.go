@@ -2,9 +2,11 @@
 // the event log into current state, and the talking-therapies metrics of
 // METRICS.md computed from them.
 //
-// Data flow, all of it rebuilt on every Open (the lake is immutable between
-// opens, so the projections that many queries read are materialised once;
-// events, scores and session_facts are views, read from the lake per query):
+// Data flow, all of it rebuilt on every Open unless a build saved for the
+// same lake and settings is reused (Config.SaveDir, saved.go). The lake is
+// immutable between opens, so the projections that many queries read are
+// materialised once; events, scores and session_facts are views, read from
+// the lake per query:
 //
 //	lake files (lake.Files)  ──►  raw_<family>       one view per family, explicit file list
 //	                         ──►  lake_events        all families, UNION ALL BY NAME

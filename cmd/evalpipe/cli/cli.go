@@ -87,6 +87,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		ingestCommand(e, newFS("ingest"), opts),
 		transformCommand(e, newFS("transform"), opts),
 		reportCommand(e, newFS("report"), opts),
+		warehouseCommand(e, newFS("warehouse"), opts),
 		queryCommand(e, newFS("query"), opts),
 		metricsCommand(e, newFS("metrics"), opts),
 		scoreCommand(e, newFS("score"), opts),

@@ -64,7 +64,15 @@ type WarehouseConfig struct {
 	// Threads is DuckDB's worker threads. Default 2
 	// (warehouse.DefaultThreads); raise it together with memory_limit.
 	Threads int `yaml:"threads"`
+	// Save says whether `evalpipe run` and `evalpipe warehouse` save the
+	// warehouse they build in DATA/warehouse, for the reports, queries and
+	// exports of the same lake that follow (they reuse it instead of
+	// building again). Default true; false saves nothing and reuses nothing.
+	Save *bool `yaml:"save"`
 }
+
+// saving is WarehouseConfig.Save with its default.
+func (c WarehouseConfig) saving() bool { return c.Save == nil || *c.Save }
 
 // LoadConfig reads a config file (none when path is empty) and validates it.
 func LoadConfig(path string) (*Config, error) {

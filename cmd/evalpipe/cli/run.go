@@ -107,7 +107,7 @@ func (e *env) run(ctx context.Context, inputs []string, from, to, out string, st
 	debug.FreeOSMemory()
 
 	fmt.Fprintln(e.stderr, "run: building the warehouse")
-	w, err := e.openWarehouse(ctx, s.cfg, "")
+	w, err := e.openWarehouse(ctx, s.cfg, "", true)
 	if err != nil {
 		return fmt.Errorf("warehouse: %w", err)
 	}

@@ -1,0 +1,300 @@
+package warehouse
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/evalpipe/evalpipe/events"
+)
+
+// A saved build is the warehouse's tables written to a DuckDB file in
+// Config.SaveDir, so that the next Open of the same lake with the same
+// settings attaches them instead of building them again: at national scale
+// a build takes about a minute, and every report, query and export began
+// with one.
+//
+// The file is named from its key, build-<first 16 hex digits>.duckdb, and
+// holds the whole key in its evalpipe_build table. The key is the SHA-256
+// of:
+//   - savedFormat, and the DuckDB library version (a file written by one
+//     DuckDB may not be readable by an older one);
+//   - the lake's absolute path and every committed file's relative path and
+//     size (a committed lake file never changes: a replay rewrites the same
+//     rows under the same name), that is, the lake fingerprint of
+//     Provenance;
+//   - every build statement after its settings are filled in: the as-of
+//     instant, the time zone's local-date arithmetic, the configured
+//     thresholds and ADSM problems, and the SQL itself, so that a new
+//     binary whose build differs never reads an old build.
+//
+// Only tables are saved; views and macros are made again on each Open (they
+// are cheap, and the lake views name this Open's schema files). A table
+// made and dropped during the build (referral_received) is not made at all.
+// The saved tables are attached read-only, each reached through a view of
+// its own name, so that any number of processes can read one saved build
+// while another saves the next under a temporary name.
+const savedFormat = "evalpipe-warehouse-build-1"
+
+// savedMeta is the table in a saved build that says what it is.
+const savedMeta = "evalpipe_build"
+
+// savedAlias is the saved build's catalog name once attached.
+const savedAlias = "saved_build"
+
+// buildKey is the saved-build key of this Open (see above).
+func (w *Warehouse) buildKey(ctx context.Context, stmts []fileStatement) (string, error) {
+	var duck string
+	if err := w.db.QueryRowContext(ctx, "SELECT library_version FROM pragma_version()").Scan(&duck); err != nil {
+		return "", fmt.Errorf("warehouse: DuckDB version: %w", err)
+	}
+	lake, err := filepath.Abs(w.cfg.Lake)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, part := range []string{savedFormat, duck, lake, w.lakeFP} {
+		fmt.Fprintf(h, "%d:%s\n", len(part), part)
+	}
+	for _, st := range stmts {
+		fmt.Fprintf(h, "%d:%s\n", len(st.sql), st.sql)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// savedPath is where the build of key is saved.
+func (w *Warehouse) savedPath(key string) string {
+	return filepath.Join(w.cfg.SaveDir, "build-"+key[:16]+".duckdb")
+}
+
+// useSaved attaches the build saved for key, if there is one, and makes
+// the build's objects over it: its tables as views of the saved ones, its
+// views and macros as the build makes them. It reports whether it did. A
+// saved build that cannot be read, or whose key differs, is left alone and
+// the warehouse is built instead.
+func (w *Warehouse) useSaved(ctx context.Context, key string, stmts []fileStatement) (bool, error) {
+	path := w.savedPath(key)
+	if _, err := os.Stat(path); err != nil {
+		w.debug(ctx, "warehouse: no saved build of this lake and settings", "file", path)
+		return false, nil
+	}
+	start := time.Now()
+	if _, err := w.db.ExecContext(ctx, "ATTACH "+sqlString(path)+" AS "+savedAlias+" (READ_ONLY)"); err != nil {
+		w.info("warehouse: the saved build cannot be read; building instead", "file", path, "error", err)
+		return false, nil
+	}
+	detach := func() {
+		if _, err := w.db.ExecContext(ctx, "DETACH "+savedAlias); err != nil {
+			w.info("warehouse: detach the saved build", "error", err)
+		}
+	}
+	var got string
+	var at sql.NullTime
+	err := w.db.QueryRowContext(ctx, "SELECT key, data_at FROM "+savedAlias+".main."+savedMeta).Scan(&got, &at)
+	if err != nil || got != key {
+		w.info("warehouse: the saved build is not of this lake and settings; building instead", "file", path, "error", err)
+		detach()
+		return false, nil
+	}
+	tables := map[string]bool{}
+	rows, err := w.db.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE database_name = '"+savedAlias+"' AND table_name <> '"+savedMeta+"'")
+	if err != nil {
+		detach()
+		return false, fmt.Errorf("warehouse: saved build %s: %w", path, err)
+	}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			detach()
+			return false, fmt.Errorf("warehouse: saved build %s: %w", path, err)
+		}
+		tables[t] = true
+	}
+	rows.Close()
+	for _, fs := range stmts {
+		st := fs.statement
+		q := st.sql
+		switch {
+		case st.drop:
+			continue
+		case tables[st.name]:
+			q = "CREATE OR REPLACE VIEW " + st.name + " AS SELECT * FROM " + savedAlias + ".main." + st.name
+		case st.name == "episode_scores":
+			// a view when episodes were built in one part (episodeparts.go)
+			q = strings.Replace(q, "CREATE OR REPLACE TABLE episode_scores AS", "CREATE OR REPLACE VIEW episode_scores AS", 1)
+		case st.table:
+			continue // made and dropped by the build
+		}
+		if _, err := w.db.ExecContext(ctx, q); err != nil {
+			return false, fmt.Errorf("warehouse: %s (%s) over the saved build %s: %w\n\nRemove that file to build the warehouse afresh", fs.file, st.name, path, err)
+		}
+	}
+	w.dataAt = at.Time.UTC()
+	if w.saved == path { // read back after saving it (readSaved)
+		w.debug(ctx, "warehouse: reading the build just saved", "file", path, "took", time.Since(start).Round(time.Millisecond))
+	} else {
+		w.info("warehouse: using the saved build of this lake", "file", path, "took", time.Since(start).Round(time.Millisecond))
+	}
+	w.saved, w.reused = path, true
+	return true, nil
+}
+
+// save writes the build's tables to a new saved build and removes the
+// builds saved before it. It writes under a temporary name, syncs and
+// renames, so a reader never sees a partly written build.
+func (w *Warehouse) save(ctx context.Context, key string) (err error) {
+	start := time.Now()
+	if err := os.MkdirAll(w.cfg.SaveDir, 0o755); err != nil {
+		return fmt.Errorf("warehouse: save the build: %w", err)
+	}
+	removeAbandoned(w.cfg.SaveDir)
+	path := w.savedPath(key)
+	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
+	defer func() {
+		if err != nil {
+			os.Remove(tmp)
+			os.Remove(tmp + ".wal")
+			err = fmt.Errorf("warehouse: save the build to %s: %w\n\nFree space there, or leave warehouse.save off: reports then build the warehouse each time", w.cfg.SaveDir, err)
+		}
+	}()
+	os.Remove(tmp)
+	const alias = "saving_build"
+	if _, err := w.db.ExecContext(ctx, "ATTACH "+sqlString(tmp)+" AS "+alias); err != nil {
+		return err
+	}
+	attached := true
+	defer func() {
+		if attached {
+			w.db.ExecContext(context.WithoutCancel(ctx), "DETACH "+alias)
+		}
+	}()
+	rows, err := w.db.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND schema_name = 'main' AND NOT temporary ORDER BY table_name")
+	if err != nil {
+		return err
+	}
+	var tables []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			rows.Close()
+			return err
+		}
+		tables = append(tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := w.db.ExecContext(ctx, "CREATE TABLE "+alias+".main."+t+" AS SELECT * FROM memory.main."+t); err != nil {
+			return fmt.Errorf("table %s: %w", t, err)
+		}
+	}
+	meta := fmt.Sprintf("CREATE TABLE %s.main.%s AS SELECT %s AS key, %s::TIMESTAMPTZ AS data_at, %s AS version, now() AS saved_at",
+		alias, savedMeta, sqlString(key), sqlString(w.dataAt.Format(time.RFC3339Nano)), sqlString(w.cfg.Version))
+	if _, err := w.db.ExecContext(ctx, meta); err != nil {
+		return err
+	}
+	attached = false
+	if _, err := w.db.ExecContext(ctx, "DETACH "+alias); err != nil {
+		return err
+	}
+	if err := syncFile(tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	if err := syncFile(w.cfg.SaveDir); err != nil {
+		return err
+	}
+	// The builds saved before this one are of another lake or settings;
+	// a process still reading one keeps its open file.
+	old, _ := filepath.Glob(filepath.Join(w.cfg.SaveDir, "build-*.duckdb"))
+	for _, f := range old {
+		if f != path {
+			os.Remove(f)
+		}
+	}
+	size := int64(0)
+	if st, err := os.Stat(path); err == nil {
+		size = st.Size()
+	}
+	w.saved = path
+	w.info("warehouse: build saved", "file", path, "tables", len(tables), "mib", size>>20, "took", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// readSaved starts the warehouse again over the build it has just saved:
+// a new database whose tables are the saved ones, read from the file as
+// queries need them, instead of held in DuckDB's memory (and spilled when
+// they do not fit). The queries that follow a build in the same process
+// (evalpipe run's reports) then run in the memory a later process reading
+// the saved build would have.
+func (w *Warehouse) readSaved(ctx context.Context, byFamily map[events.Family][]string) error {
+	saved := w.saved
+	if err := w.db.Close(); err != nil {
+		return fmt.Errorf("warehouse: %w", err)
+	}
+	w.db = nil
+	purgeAllocator()
+	if err := os.RemoveAll(w.tmp); err != nil {
+		return fmt.Errorf("warehouse: %w", err)
+	}
+	var err error
+	if w.tmp, err = os.MkdirTemp("", "evalpipe-warehouse-"); err != nil {
+		return fmt.Errorf("warehouse: %w", err)
+	}
+	if w.db, err = sql.Open("duckdb", w.cfg.DBPath); err != nil {
+		return fmt.Errorf("warehouse: open duckdb %q: %w", w.cfg.DBPath, err)
+	}
+	w.cfg.Save = false
+	defer func() { w.cfg.Save = true }()
+	if err := w.build(ctx, byFamily); err != nil {
+		return err
+	}
+	if !w.reused {
+		return fmt.Errorf("warehouse: the build just saved in %s could not be read back (see the log); remove it and run again", saved)
+	}
+	return nil
+}
+
+// removeAbandoned removes the temporary files of saves that were cut off
+// (a process killed while saving): those not written to for an hour. A
+// save in progress writes its file continuously.
+func removeAbandoned(dir string) {
+	tmps, _ := filepath.Glob(filepath.Join(dir, "build-*.duckdb.tmp-*"))
+	for _, f := range tmps {
+		if st, err := os.Stat(f); err == nil && time.Since(st.ModTime()) > time.Hour {
+			os.Remove(f)
+		}
+	}
+}
+
+// syncFile fsyncs a file or a directory.
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// Saved is the saved build this warehouse was read from or saved to, ""
+// when none.
+func (w *Warehouse) Saved() string { return w.saved }
+
+// info logs at Info level when the Config has a logger.
+func (w *Warehouse) info(msg string, args ...any) {
+	if w.cfg.Logger != nil {
+		w.cfg.Logger.Info(msg, args...)
+	}
+}
