@@ -143,13 +143,23 @@ func TestSameFileTwiceAndRenamed(t *testing.T) {
 	if first.Ingested != 25 || first.DeadLettered != 1 {
 		t.Fatalf("first run: %+v", first)
 	}
+	var progress []int64
+	cfg.Progress = func(p Progress) { progress = append(progress, p.Line) }
 	second, err := Ingest(context.Background(), cfg, path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	cfg.Progress = nil
 	checkInvariant(t, second)
 	if second.Read != 26 || second.Ingested != 0 || second.DeadLettered != 0 || second.Duplicates != 26 {
 		t.Errorf("second run: got read/ingested/dead/dups %d/%d/%d/%d, want 26/0/0/26", second.Read, second.Ingested, second.DeadLettered, second.Duplicates)
+	}
+	// Read again in batches of at most BatchSize records, as the first run
+	// read it: before, the records skipped went into one batch, which held
+	// the whole file until its end (8.7 GB resident re-ingesting a national
+	// year's exports) and reported no progress until then.
+	if len(progress) < 4 || progress[len(progress)-1] != 26 {
+		t.Errorf("second run: progress at lines %v, want a batch of at most 7 records at a time to line 26", progress)
 	}
 	// The same export under another name adds nothing either.
 	copyPath := writeFile(t, filepath.Join(dir, "sub", "copy.ndjson"), b.String())
