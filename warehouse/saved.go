@@ -151,19 +151,19 @@ func (w *Warehouse) useSaved(ctx context.Context, key string, stmts []fileStatem
 // renames, so a reader never sees a partly written build.
 func (w *Warehouse) save(ctx context.Context, key string) (err error) {
 	start := time.Now()
-	if err := os.MkdirAll(w.cfg.SaveDir, 0o755); err != nil {
-		return fmt.Errorf("warehouse: save the build: %w", err)
-	}
-	removeAbandoned(w.cfg.SaveDir)
 	path := w.savedPath(key)
 	tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
 	defer func() {
 		if err != nil {
 			os.Remove(tmp)
 			os.Remove(tmp + ".wal")
-			err = fmt.Errorf("warehouse: save the build to %s: %w\n\nFree space there, or leave warehouse.save off: reports then build the warehouse each time", w.cfg.SaveDir, err)
+			err = fmt.Errorf("warehouse: could not save the build in %s, so the next command will build it again: %w (free space there, or set warehouse.save: false)", w.cfg.SaveDir, err)
 		}
 	}()
+	if err := os.MkdirAll(w.cfg.SaveDir, 0o755); err != nil {
+		return err
+	}
+	removeAbandoned(w.cfg.SaveDir)
 	os.Remove(tmp)
 	const alias = "saving_build"
 	if _, err := w.db.ExecContext(ctx, "ATTACH "+sqlString(tmp)+" AS "+alias); err != nil {

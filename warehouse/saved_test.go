@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -202,6 +203,27 @@ func fixtureLake(t *testing.T) string {
 	lake := t.TempDir()
 	writeLake(t, lake, b)
 	return lake
+}
+
+// A build that cannot be saved (here SaveDir is a file) is still a
+// warehouse: Open goes on with its tables and says why nothing was saved.
+func TestSaveFailureKeepsTheBuild(t *testing.T) {
+	lake := fixtureLake(t)
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var log strings.Builder
+	w := openFixture(t, Config{Lake: lake, SaveDir: notDir, Save: true, Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	if w.Saved() != "" || w.reused {
+		t.Errorf("Saved() %q, reused %v: want nothing saved", w.Saved(), w.reused)
+	}
+	if !strings.Contains(log.String(), "could not save the build") || !strings.Contains(log.String(), "warehouse.save: false") {
+		t.Errorf("log %q: want the reason and what to do", log.String())
+	}
+	if got, want := tt(t, w), tt(t, openFixture(t, Config{Lake: lake})); got != want {
+		t.Error("the result differs from a build without saving")
+	}
 }
 
 func copyFile(t *testing.T, from, to string) {

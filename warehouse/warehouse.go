@@ -384,7 +384,16 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 	}
 	w.dataAt = at.Time.UTC()
 	if w.cfg.Save && w.cfg.SaveDir != "" {
-		return w.save(ctx, key)
+		// The saved build only spares later commands a build: when it
+		// cannot be written, this one goes on with the tables it has.
+		if err := w.save(ctx, key); err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			if w.cfg.Logger != nil {
+				w.cfg.Logger.Warn(err.Error())
+			}
+		}
 	}
 	return nil
 }
