@@ -153,9 +153,9 @@ sessions, episodes) and saves them in DATA/warehouse. Every report, query
 and export of the same lake with the same settings then reuses them
 instead of building them again: on a national year (40M events) a build
 takes about a minute. 'evalpipe run' saves its build too. A new lake file,
-another --as-of, time zone or threshold, or a new evalpipe makes a new
-build; the saved one is then not used. warehouse.save: false in the
-config turns saving and reusing off.`,
+another --as-of, time zone or threshold, or an evalpipe whose build
+differs makes a new build; the saved one is then not used.
+warehouse.save: false in the config turns saving and reusing off.`,
 		Exec: func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
 				return usagef("warehouse takes no arguments, got %q", args)
