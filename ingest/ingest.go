@@ -376,6 +376,7 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 			}
 			if skip > 0 { // already ingested: count it all as duplicates
 				stop()
+				recycle(b) // converted before the hash said so; never produced
 				if batches, stop, err = r.convert(ctx, in, skip, nil); err != nil {
 					return fsum, err
 				}
