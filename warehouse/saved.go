@@ -261,7 +261,13 @@ func (w *Warehouse) readSaved(ctx context.Context, byFamily map[events.Family][]
 		return err
 	}
 	if !w.reused {
-		return fmt.Errorf("warehouse: the build just saved in %s could not be read back (see the log); remove it and run again", saved)
+		// Another process's save, for another lake or settings, removed
+		// it before it was read back: build has made the tables again,
+		// in memory, and the warehouse goes on with those.
+		w.saved = ""
+		if w.cfg.Logger != nil {
+			w.cfg.Logger.Warn("warehouse: the build just saved was replaced by another process's before it was read back; built it again in memory", "file", saved)
+		}
 	}
 	return nil
 }
