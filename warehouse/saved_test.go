@@ -226,6 +226,26 @@ func TestSaveFailureKeepsTheBuild(t *testing.T) {
 	}
 }
 
+// A build removed between its save and its read-back (another process's
+// save, for other settings, removes builds not its own) leaves a
+// warehouse built again in memory, with a warning, not a failed Open.
+func TestSavedBuildRemovedBeforeReadBack(t *testing.T) {
+	lake := fixtureLake(t)
+	var log strings.Builder
+	w := openFixture(t, Config{Lake: lake, SaveDir: t.TempDir(), Save: true,
+		Logger:    slog.New(slog.NewTextHandler(&log, nil)),
+		savedHook: func(path string) { os.Remove(path) }})
+	if w.Saved() != "" || w.reused {
+		t.Errorf("Saved() %q, reused %v: want the tables built again", w.Saved(), w.reused)
+	}
+	if !strings.Contains(log.String(), "replaced by another process") {
+		t.Errorf("log %q: want a warning", log.String())
+	}
+	if got, want := tt(t, w), tt(t, openFixture(t, Config{Lake: lake})); got != want {
+		t.Error("the result differs from a build without saving")
+	}
+}
+
 func copyFile(t *testing.T, from, to string) {
 	t.Helper()
 	b, err := os.ReadFile(from)

@@ -89,6 +89,9 @@ type Config struct {
 	// buildHook, when set, sees every build statement before it runs and
 	// may fail it instead; tests inject DuckDB's out-of-memory error.
 	buildHook func(q string) error
+	// savedHook, when set, runs between saving a build and reading it
+	// back; tests remove the file there, as another process's save would.
+	savedHook func(path string)
 	// Now stamps Provenance.GeneratedAt; default time.Now. Tests fix it.
 	Now func() time.Time
 	// Logger, when set, gets one debug record per build statement (the
@@ -198,6 +201,9 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 		return nil, err
 	}
 	if cfg.Save && w.saved != "" && !w.reused {
+		if cfg.savedHook != nil {
+			cfg.savedHook(w.saved)
+		}
 		if err := w.readSaved(ctx, byFamily); err != nil {
 			return nil, err
 		}
