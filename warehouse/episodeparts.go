@@ -60,10 +60,8 @@ func (w *Warehouse) buildEpisodes(ctx context.Context, file, scores, q string) e
 		if err == nil || !isOutOfMemory(err) || parts*2 > maxEpisodeParts {
 			return err
 		}
-		if w.cfg.Logger != nil {
-			w.cfg.Logger.Info("warehouse: episodes ran out of memory_limit; building them again in more parts",
-				"parts", parts, "retry_parts", parts*2, "memory_limit", w.cfg.MemoryLimit, "threads", w.cfg.Threads)
-		}
+		w.info("warehouse: episodes ran out of memory_limit; building them again in more parts",
+			"parts", parts, "retry_parts", parts*2, "memory_limit", w.cfg.MemoryLimit, "threads", w.cfg.Threads)
 		parts *= 2
 	}
 }

@@ -48,3 +48,17 @@ func (w *Warehouse) debug(ctx context.Context, msg string, attrs ...any) {
 	}
 	l.Debug(msg, append(attrs, w.memoryAttrs(ctx)...)...)
 }
+
+// info logs at Info level when the Config has a logger.
+func (w *Warehouse) info(msg string, args ...any) {
+	if w.cfg.Logger != nil {
+		w.cfg.Logger.Info(msg, args...)
+	}
+}
+
+// warn logs at Warn level when the Config has a logger.
+func (w *Warehouse) warn(msg string, args ...any) {
+	if w.cfg.Logger != nil {
+		w.cfg.Logger.Warn(msg, args...)
+	}
+}

@@ -102,22 +102,17 @@ func (w *Warehouse) useSaved(ctx context.Context, key string, stmts []fileStatem
 		detach()
 		return false, nil
 	}
-	tables := map[string]bool{}
-	rows, err := w.db.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE database_name = '"+savedAlias+"' AND table_name <> '"+savedMeta+"'")
+	names, err := w.tableNames(ctx, savedAlias)
 	if err != nil {
 		detach()
 		return false, fmt.Errorf("warehouse: saved build %s: %w", path, err)
 	}
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			detach()
-			return false, fmt.Errorf("warehouse: saved build %s: %w", path, err)
+	tables := map[string]bool{}
+	for _, t := range names {
+		if t != savedMeta {
+			tables[t] = true
 		}
-		tables[t] = true
 	}
-	rows.Close()
 	for _, fs := range stmts {
 		st := fs.statement
 		q := st.sql
@@ -175,21 +170,8 @@ func (w *Warehouse) save(ctx context.Context, key string) (err error) {
 			w.db.ExecContext(context.WithoutCancel(ctx), "DETACH "+alias)
 		}
 	}()
-	rows, err := w.db.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE database_name = 'memory' AND schema_name = 'main' AND NOT temporary ORDER BY table_name")
+	tables, err := w.tableNames(ctx, "memory")
 	if err != nil {
-		return err
-	}
-	var tables []string
-	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return err
 	}
 	for _, t := range tables {
@@ -248,16 +230,10 @@ func (w *Warehouse) readSaved(ctx context.Context, byFamily map[events.Family][]
 	if err := os.RemoveAll(w.tmp); err != nil {
 		return fmt.Errorf("warehouse: %w", err)
 	}
-	var err error
-	if w.tmp, err = os.MkdirTemp("", "evalpipe-warehouse-"); err != nil {
-		return fmt.Errorf("warehouse: %w", err)
+	if err := w.newDatabase(); err != nil {
+		return err
 	}
-	if w.db, err = sql.Open("duckdb", w.cfg.DBPath); err != nil {
-		return fmt.Errorf("warehouse: open duckdb %q: %w", w.cfg.DBPath, err)
-	}
-	w.cfg.Save = false
-	defer func() { w.cfg.Save = true }()
-	if err := w.build(ctx, byFamily); err != nil {
+	if _, err := w.build(ctx, byFamily); err != nil {
 		return err
 	}
 	if !w.reused {
@@ -265,9 +241,7 @@ func (w *Warehouse) readSaved(ctx context.Context, byFamily map[events.Family][]
 		// it before it was read back: build has made the tables again,
 		// in memory, and the warehouse goes on with those.
 		w.saved = ""
-		if w.cfg.Logger != nil {
-			w.cfg.Logger.Warn("warehouse: the build just saved was replaced by another process's before it was read back; built it again in memory", "file", saved)
-		}
+		w.warn("warehouse: the build just saved was replaced by another process's before it was read back; built it again in memory", "file", saved)
 	}
 	return nil
 }
@@ -294,13 +268,24 @@ func syncFile(path string) error {
 	return f.Sync()
 }
 
+// tableNames are the tables of an attached database's main schema.
+func (w *Warehouse) tableNames(ctx context.Context, database string) ([]string, error) {
+	rows, err := w.db.QueryContext(ctx, "SELECT table_name FROM duckdb_tables() WHERE database_name = ? AND schema_name = 'main' AND NOT temporary ORDER BY table_name", database)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
 // Saved is the saved build this warehouse was read from or saved to, ""
 // when none.
 func (w *Warehouse) Saved() string { return w.saved }
-
-// info logs at Info level when the Config has a logger.
-func (w *Warehouse) info(msg string, args ...any) {
-	if w.cfg.Logger != nil {
-		w.cfg.Logger.Info(msg, args...)
-	}
-}

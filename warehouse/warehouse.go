@@ -188,24 +188,31 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w.tmp, err = os.MkdirTemp("", "evalpipe-warehouse-"); err != nil {
-		return nil, fmt.Errorf("warehouse: %w", err)
+	if err := w.newDatabase(); err != nil {
+		return nil, err
 	}
-	if w.db, err = sql.Open("duckdb", cfg.DBPath); err != nil {
-		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", cfg.DBPath, err)
-	}
-	if err := w.build(ctx, byFamily); err != nil {
+	key, err := w.build(ctx, byFamily)
+	if err != nil {
 		if isOutOfMemory(err) {
 			err = fmt.Errorf("%w\n\nThe warehouse needs more than its memory_limit of %s for this lake: raise it (warehouse.memory_limit in the config, e.g. 2GB; the demo's national year of 40M events fits the default 512MB and peaks at about 1 GiB resident)", err, w.cfg.MemoryLimit)
 		}
 		return nil, err
 	}
-	if cfg.Save && w.saved != "" && !w.reused {
-		if cfg.savedHook != nil {
-			cfg.savedHook(w.saved)
-		}
-		if err := w.readSaved(ctx, byFamily); err != nil {
-			return nil, err
+	if cfg.Save && key != "" && !w.reused {
+		// The saved build only spares later commands a build: when it
+		// cannot be written, this one goes on with the tables it has.
+		if err := w.save(ctx, key); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
+			w.warn(err.Error())
+		} else {
+			if cfg.savedHook != nil {
+				cfg.savedHook(w.saved)
+			}
+			if err := w.readSaved(ctx, byFamily); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := w.sandbox(ctx); err != nil {
@@ -216,6 +223,19 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	}
 	ok = true
 	return w, nil
+}
+
+// newDatabase starts a DuckDB database and the temporary folder of its
+// schema files and spills.
+func (w *Warehouse) newDatabase() error {
+	var err error
+	if w.tmp, err = os.MkdirTemp("", "evalpipe-warehouse-"); err != nil {
+		return fmt.Errorf("warehouse: %w", err)
+	}
+	if w.db, err = sql.Open("duckdb", w.cfg.DBPath); err != nil {
+		return fmt.Errorf("warehouse: open duckdb %q: %w", w.cfg.DBPath, err)
+	}
+	return nil
 }
 
 // metricSQL reads each catalogue metric's query, sql/metrics/<id>.sql.
@@ -315,15 +335,18 @@ func (w *Warehouse) settings(ctx context.Context) error {
 	return nil
 }
 
-func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]string) error {
+// build makes the warehouse's objects, from the build saved for this lake
+// and settings when Config.SaveDir has one (w.reused). It returns the
+// saved-build key, "" without a SaveDir.
+func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]string) (key string, err error) {
 	if err := w.settings(ctx); err != nil {
-		return err
+		return "", err
 	}
 	rawTmpl := mustSQL("sql/01_raw.sql")
 	for _, fam := range families {
 		schema, err := w.schemaFile(fam)
 		if err != nil {
-			return err
+			return "", err
 		}
 		files := append([]string{schema}, byFamily[fam]...)
 		quoted := make([]string, len(files))
@@ -332,7 +355,7 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 		}
 		q := strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quoted, ", ")+"]").Replace(rawTmpl)
 		if _, err := w.db.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("warehouse: view raw_%s: %w", fam, err)
+			return "", fmt.Errorf("warehouse: view raw_%s: %w", fam, err)
 		}
 	}
 	asOf := "'infinity'::TIMESTAMPTZ"
@@ -341,11 +364,11 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 	}
 	adsm, err := adsmTemplate(w.cfg.Evaluation) // configured ADSM thresholds, problem → measure (adsm.go)
 	if err != nil {
-		return err
+		return "", err
 	}
 	localDate, err := localDateSQL("v.occurred_at", w.cfg.TimeZone)
 	if err != nil {
-		return err
+		return "", err
 	}
 	r := strings.NewReplacer(append([]string{"{{as_of}}", asOf, "{{tz}}", w.cfg.TimeZone, "{{local_date}}", localDate}, adsm...)...)
 	var stmts []fileStatement
@@ -354,13 +377,12 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 			stmts = append(stmts, fileStatement{file: name, statement: st})
 		}
 	}
-	var key string
 	if w.cfg.SaveDir != "" {
 		if key, err = w.buildKey(ctx, stmts); err != nil {
-			return err
+			return "", err
 		}
 		if used, err := w.useSaved(ctx, key, stmts); used || err != nil {
-			return err
+			return key, err
 		}
 	}
 	var episodeScores string // built with episodes, as a view or a table (buildEpisodes)
@@ -381,27 +403,15 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 			err = w.runParts(ctx, name, st.name, []string{st.sql})
 		}
 		if err != nil {
-			return err
+			return "", err
 		}
 	}
 	var at sql.NullTime
 	if err := w.db.QueryRowContext(ctx, "SELECT max(recorded_at) FROM visible_events").Scan(&at); err != nil {
-		return fmt.Errorf("warehouse: latest event: %w", err)
+		return "", fmt.Errorf("warehouse: latest event: %w", err)
 	}
 	w.dataAt = at.Time.UTC()
-	if w.cfg.Save && w.cfg.SaveDir != "" {
-		// The saved build only spares later commands a build: when it
-		// cannot be written, this one goes on with the tables it has.
-		if err := w.save(ctx, key); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			if w.cfg.Logger != nil {
-				w.cfg.Logger.Warn(err.Error())
-			}
-		}
-	}
-	return nil
+	return key, nil
 }
 
 // fileStatement is one build statement and the file it comes from.
