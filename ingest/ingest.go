@@ -387,10 +387,7 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 			// Only records already in Kafka: nothing to produce, and the
 			// checkpoint already says so.
 			recycle(b)
-			fsum.Read += b.read
-			fsum.Duplicates += b.dups
-			r.total.add(b.read, 0, 0, b.dups, nil, nil)
-			r.progress(in.path, b.lines)
+			r.tally(&fsum, in.path, b)
 			continue
 		}
 		if len(b.msgs) > 0 {
@@ -428,20 +425,21 @@ func (r *run) file(ctx context.Context, in input) (FileSummary, error) {
 				return fsum, fmt.Errorf("ingest %s: %w", in.path, err)
 			}
 		}
-		fsum.Read += b.read
-		fsum.Ingested += b.ing
-		fsum.DeadLettered += b.dead
-		fsum.Duplicates += b.dups
-		r.total.add(b.read, b.ing, b.dead, b.dups, b.byCode, b.byFamily)
-		r.progress(in.path, b.lines)
+		r.tally(&fsum, in.path, b)
 	}
 	return fsum, ctx.Err()
 }
 
-// progress reports a batch done, when the Config asks.
-func (r *run) progress(path string, line int64) {
+// tally counts a batch done, in the file's summary and the run's, and
+// reports the progress when the Config asks.
+func (r *run) tally(fsum *FileSummary, path string, b *batch) {
+	fsum.Read += b.read
+	fsum.Ingested += b.ing
+	fsum.DeadLettered += b.dead
+	fsum.Duplicates += b.dups
+	r.total.add(b.read, b.ing, b.dead, b.dups, b.byCode, b.byFamily)
 	if r.cfg.Progress != nil {
-		r.cfg.Progress(Progress{File: path, Line: line, Totals: r.total, Elapsed: time.Since(r.start)})
+		r.cfg.Progress(Progress{File: path, Line: b.lines, Totals: r.total, Elapsed: time.Since(r.start)})
 	}
 }
 
