@@ -3,7 +3,8 @@
 // METRICS.md computed from them.
 //
 // Data flow, all of it rebuilt on every Open unless a build saved for the
-// same lake and settings is reused (Config.SaveDir, saved.go). The lake is
+// same lake and settings is reused (Config.SaveDir, saved.go) or updated
+// for the lake's new files (update.go). The lake is
 // immutable between opens, so the projections that many queries read are
 // materialised once; events, scores and session_facts are views, read from
 // the lake per query:

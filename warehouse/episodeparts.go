@@ -31,32 +31,55 @@ const maxEpisodeParts = 256
 // is built again from the start in twice as many parts, up to
 // maxEpisodeParts, and the retry is logged. A build that still does not
 // fit fails with DuckDB's error, which Open turns into its hint.
-func (w *Warehouse) buildEpisodes(ctx context.Context, file, scores, q string) error {
-	parts, err := w.episodeParts(ctx)
-	if err != nil {
-		return err
-	}
+//
+// In an update of a saved build (base, update.go) both are made for the
+// touched referrals only, in parts of those, and overlaid on the saved
+// rows; episode_scores stays a table or a view as the saved build has it.
+func (w *Warehouse) buildEpisodes(ctx context.Context, file, scores, q string, base *savedBase) error {
 	const table = "CREATE OR REPLACE TABLE episode_scores AS"
 	if !strings.Contains(scores, table) {
 		return fmt.Errorf("warehouse: the episode_scores statement does not start %q", table)
 	}
+	asView := strings.Replace(scoped(scores, false), table, "CREATE OR REPLACE VIEW episode_scores AS", 1)
+	count, target := "referrals", "episodes"
 	scoresTable := false
+	if base != nil {
+		// An update keeps episode_scores as the saved build has it: a
+		// table (made again for the touched referrals), or a view.
+		count, target, scoresTable = updateSchema+".referral_ids", updateSchema+".episodes", true
+		var err error
+		if base.tables["episode_scores"] {
+			err = w.runOverlay(ctx, file, "episode_scores", scores)
+		} else {
+			err = w.runParts(ctx, file, "episode_scores", []string{retarget(scoped(scores, true), "episode_scores"), asView})
+		}
+		if err != nil {
+			return err
+		}
+	}
+	parts, err := w.episodeParts(ctx, count)
+	if err != nil {
+		return err
+	}
 	for {
 		if !scoresTable {
-			run := []string{strings.Replace(scores, table, "CREATE OR REPLACE VIEW episode_scores AS", 1)}
+			run := []string{asView}
 			if parts > 1 {
-				run = []string{"DROP VIEW IF EXISTS episode_scores", scores}
+				run = []string{"DROP VIEW IF EXISTS episode_scores", scoped(scores, false)}
 				scoresTable = true
 			}
 			if err := w.runParts(ctx, file, "episode_scores", run); err != nil {
 				return err
 			}
 		}
-		runs, err := episodeStatements(q, parts)
+		runs, err := episodeStatements(scoped(q, base != nil), parts, target)
 		if err != nil {
 			return err
 		}
 		err = w.runParts(ctx, file, "episodes", runs)
+		if err == nil && base != nil {
+			err = w.runParts(ctx, file, "episodes", []string{overlaySQL("episodes")})
+		}
 		if err == nil || !isOutOfMemory(err) || parts*2 > maxEpisodeParts {
 			return err
 		}
@@ -68,13 +91,14 @@ func (w *Warehouse) buildEpisodes(ctx context.Context, file, scores, q string) e
 
 // episodeParts is how many parts episodes is first built in: Config's
 // episodeParts when set, else memory_limit/2/episodeBytesPerReferral
-// referrals a part.
-func (w *Warehouse) episodeParts(ctx context.Context) (int, error) {
+// referrals a part, of the referrals in the table named (all of them, or
+// an update's touched ones).
+func (w *Warehouse) episodeParts(ctx context.Context, referrals string) (int, error) {
 	if w.cfg.episodeParts > 0 {
 		return w.cfg.episodeParts, nil
 	}
 	var n int64
-	if err := w.db.QueryRowContext(ctx, "SELECT count(*) FROM referrals").Scan(&n); err != nil {
+	if err := w.db.QueryRowContext(ctx, "SELECT count(*) FROM "+referrals).Scan(&n); err != nil {
 		return 0, fmt.Errorf("warehouse: count referrals: %w", err)
 	}
 	limit, err := parseSize(w.cfg.MemoryLimit)
@@ -86,23 +110,25 @@ func (w *Warehouse) episodeParts(ctx context.Context) (int, error) {
 }
 
 // episodeStatements turns the episodes statement into the statements that
-// build the table in parts: one CREATE for the first part, an INSERT for
-// each other.
-func episodeStatements(q string, parts int) ([]string, error) {
-	if parts <= 1 {
-		return []string{strings.ReplaceAll(q, "{{episode_part}}", "TRUE")}, nil
-	}
+// build the table named (episodes, or an update's) in parts: one CREATE
+// for the first part, an INSERT for each other.
+func episodeStatements(q string, parts int, table string) ([]string, error) {
 	const create = "CREATE OR REPLACE TABLE episodes AS"
 	if !strings.Contains(q, create) {
 		return nil, fmt.Errorf("warehouse: the episodes statement does not start %q", create)
 	}
+	if parts <= 1 {
+		s := strings.ReplaceAll(q, "{{episode_part}}", "TRUE")
+		return []string{strings.Replace(s, create, "CREATE OR REPLACE TABLE "+table+" AS", 1)}, nil
+	}
 	out := make([]string, parts)
 	for k := range parts {
 		s := strings.ReplaceAll(q, "{{episode_part}}", fmt.Sprintf("hash(referral_id) %% %d = %d", parts, k))
+		into := "CREATE OR REPLACE TABLE " + table + " AS"
 		if k > 0 {
-			s = strings.Replace(s, create, "INSERT INTO episodes", 1)
+			into = "INSERT INTO " + table
 		}
-		out[k] = s
+		out[k] = strings.Replace(s, create, into, 1)
 	}
 	return out, nil
 }

@@ -34,38 +34,52 @@ import (
 //     thresholds and ADSM problems, and the SQL itself, so that a new
 //     binary whose build differs never reads an old build.
 //
+// A saved build also records its lake files (savedFiles) and its key
+// without the lake (the settings key): when the lake has grown since, Open
+// updates it instead of building afresh (update.go), and with Save saves
+// the result as the next build.
+//
 // Only tables are saved; views and macros are made again on each Open (they
 // are cheap, and the lake views name this Open's schema files). A table
 // made and dropped during the build (referral_received) is not made at all.
 // The saved tables are attached read-only, each reached through a view of
 // its own name, so that any number of processes can read one saved build
 // while another saves the next under a temporary name.
-const savedFormat = "evalpipe-warehouse-build-1"
+const savedFormat = "evalpipe-warehouse-build-2"
 
 // savedMeta is the table in a saved build that says what it is.
 const savedMeta = "evalpipe_build"
 
+// savedFiles is the table in a saved build of the lake files it was built
+// from, each relative path and size, so that a later Open can update it
+// (update.go).
+const savedFiles = "evalpipe_build_files"
+
 // savedAlias is the saved build's catalog name once attached.
 const savedAlias = "saved_build"
 
-// buildKey is the saved-build key of this Open (see above).
-func (w *Warehouse) buildKey(ctx context.Context, stmts []fileStatement) (string, error) {
+// buildKey is the saved-build key of this Open (see above), and its
+// settings key: the same without the lake fingerprint, which a saved build
+// must share to be updated (update.go).
+func (w *Warehouse) buildKey(ctx context.Context, stmts []fileStatement) (settings, key string, err error) {
 	var duck string
 	if err := w.db.QueryRowContext(ctx, "SELECT library_version FROM pragma_version()").Scan(&duck); err != nil {
-		return "", fmt.Errorf("warehouse: DuckDB version: %w", err)
+		return "", "", fmt.Errorf("warehouse: DuckDB version: %w", err)
 	}
 	lake, err := filepath.Abs(w.cfg.Lake)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	h := sha256.New()
-	for _, part := range []string{savedFormat, duck, lake, w.lakeFP} {
+	for _, part := range []string{savedFormat, duck, lake} {
 		fmt.Fprintf(h, "%d:%s\n", len(part), part)
 	}
 	for _, st := range stmts {
 		fmt.Fprintf(h, "%d:%s\n", len(st.sql), st.sql)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	settings = hex.EncodeToString(h.Sum(nil))
+	k := sha256.Sum256([]byte(settings + "\n" + w.lakeFP))
+	return settings, hex.EncodeToString(k[:]), nil
 }
 
 // savedPath is where the build of key is saved.
@@ -123,7 +137,7 @@ func (w *Warehouse) useSaved(ctx context.Context, key string, stmts []fileStatem
 			q = "CREATE OR REPLACE VIEW " + st.name + " AS SELECT * FROM " + savedAlias + ".main." + st.name
 		case st.name == "episode_scores":
 			// a view when episodes were built in one part (episodeparts.go)
-			q = strings.Replace(q, "CREATE OR REPLACE TABLE episode_scores AS", "CREATE OR REPLACE VIEW episode_scores AS", 1)
+			q = strings.Replace(scoped(q, false), "CREATE OR REPLACE TABLE episode_scores AS", "CREATE OR REPLACE VIEW episode_scores AS", 1)
 		case st.table:
 			continue // made and dropped by the build
 		}
@@ -170,18 +184,18 @@ func (w *Warehouse) save(ctx context.Context, key string) (err error) {
 			w.db.ExecContext(context.WithoutCancel(ctx), "DETACH "+alias)
 		}
 	}()
-	tables, err := w.tableNames(ctx, "memory")
-	if err != nil {
-		return err
-	}
+	tables := w.tables
 	for _, t := range tables {
 		if _, err := w.db.ExecContext(ctx, "CREATE TABLE "+alias+".main."+t+" AS SELECT * FROM memory.main."+t); err != nil {
 			return fmt.Errorf("table %s: %w", t, err)
 		}
 	}
-	meta := fmt.Sprintf("CREATE TABLE %s.main.%s AS SELECT %s AS key, %s::TIMESTAMPTZ AS data_at, %s AS version, now() AS saved_at",
-		alias, savedMeta, sqlString(key), sqlString(w.dataAt.Format(time.RFC3339Nano)), sqlString(w.cfg.Version))
+	meta := fmt.Sprintf("CREATE TABLE %s.main.%s AS SELECT %s AS key, %s AS settings, %s::TIMESTAMPTZ AS data_at, %s AS version, now() AS saved_at",
+		alias, savedMeta, sqlString(key), sqlString(w.settingsKey), sqlString(w.dataAt.Format(time.RFC3339Nano)), sqlString(w.cfg.Version))
 	if _, err := w.db.ExecContext(ctx, meta); err != nil {
+		return err
+	}
+	if err := w.saveFiles(ctx, alias); err != nil {
 		return err
 	}
 	attached = false

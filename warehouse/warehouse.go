@@ -75,8 +75,9 @@ type Config struct {
 	Threads int
 	// SaveDir, when set, is the folder of saved builds (saved.go): Open
 	// reuses the build saved there for the same lake files and settings
-	// instead of building the tables again. "" (the default): every Open
-	// builds.
+	// instead of building the tables again, or, when the lake has new
+	// files since, updates it for the referrals they touch (update.go).
+	// "" (the default): every Open builds.
 	SaveDir string
 	// Save, with SaveDir, saves the build there when Open had to build it,
 	// replacing the build saved before, then reads the saved tables back
@@ -160,16 +161,20 @@ var (
 // materialised projections (events, referrals, sessions, scores, episodes)
 // and the metric queries. Safe for concurrent use. Close it when done.
 type Warehouse struct {
-	db      *sql.DB
-	cfg     Config
-	tmp     string // schema-only Parquet files, removed by Close
-	lakeFP  string
-	nFiles  int
-	dataAt  time.Time // latest recorded_at of a visible event
-	metrics map[string]string
-	pairs   pairsMemo // the last wellbeing pairs (programme_wellbeing.go)
-	saved   string    // the saved build read or written (saved.go)
-	reused  bool      // the tables are the saved build's
+	db          *sql.DB
+	cfg         Config
+	tmp         string // schema-only Parquet files, removed by Close
+	lakeFP      string
+	nFiles      int
+	files       map[string]lakeFile // the lake's committed files by relative path
+	dataAt      time.Time           // latest recorded_at of a visible event
+	metrics     map[string]string
+	pairs       pairsMemo // the last wellbeing pairs (programme_wellbeing.go)
+	saved       string    // the saved build read or written (saved.go)
+	reused      bool      // the tables are the saved build's
+	updated     string    // the saved build this one updated (update.go)
+	tables      []string  // the build's tables, as save writes them
+	settingsKey string    // the saved-build key without the lake (saved.go)
 }
 
 // Open reads the lake's committed files and builds the warehouse. The lake
@@ -267,6 +272,7 @@ func (w *Warehouse) listLake() (map[events.Family][]string, error) {
 		return nil, fmt.Errorf("warehouse: list lake %s: %w", w.cfg.Lake, err)
 	}
 	out := map[events.Family][]string{}
+	w.files = map[string]lakeFile{}
 	var lines []string
 	for _, f := range files {
 		rel, err := filepath.Rel(w.cfg.Lake, f.Path)
@@ -283,6 +289,7 @@ func (w *Warehouse) listLake() (map[events.Family][]string, error) {
 			return nil, err
 		}
 		out[fam] = append(out[fam], abs)
+		w.files[filepath.ToSlash(rel)] = lakeFile{fam: fam, rel: filepath.ToSlash(rel), abs: abs, size: st.Size()}
 		lines = append(lines, fmt.Sprintf("%s\t%d\n", filepath.ToSlash(rel), st.Size()))
 	}
 	sort.Strings(lines)
@@ -338,18 +345,21 @@ func (w *Warehouse) settings(ctx context.Context) error {
 }
 
 // build makes the warehouse's objects, from the build saved for this lake
-// and settings when Config.SaveDir has one (w.reused). It returns the
+// and settings when Config.SaveDir has one (w.reused), or by updating one
+// saved for fewer of the lake's files (update.go). It returns the
 // saved-build key, "" without a SaveDir.
 func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]string) (key string, err error) {
 	if err := w.settings(ctx); err != nil {
 		return "", err
 	}
 	rawTmpl := mustSQL("sql/01_raw.sql")
+	schemas := map[events.Family]string{}
 	for _, fam := range families {
 		schema, err := w.schemaFile(fam)
 		if err != nil {
 			return "", err
 		}
+		schemas[fam] = schema
 		files := append([]string{schema}, byFamily[fam]...)
 		quoted := make([]string, len(files))
 		for i, f := range files {
@@ -379,34 +389,56 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 			stmts = append(stmts, fileStatement{file: name, statement: st})
 		}
 	}
+	var base *savedBase // the saved build this one updates
 	if w.cfg.SaveDir != "" {
-		if key, err = w.buildKey(ctx, stmts); err != nil {
+		if w.settingsKey, key, err = w.buildKey(ctx, stmts); err != nil {
 			return "", err
 		}
 		if used, err := w.useSaved(ctx, key, stmts); used || err != nil {
 			return key, err
 		}
+		if base = w.findBase(ctx, w.settingsKey); base != nil {
+			if err := w.addedViews(ctx, base, schemas); err != nil {
+				return "", err
+			}
+		}
 	}
 	var episodeScores string // built with episodes, as a view or a table (buildEpisodes)
 	for _, fs := range stmts {
 		name, st := fs.file, fs.statement
-		if st.name == "episode_scores" {
+		switch {
+		case st.name == "episode_scores":
 			episodeScores = st.sql
 			continue
-		}
-		if st.name == "episodes" {
-			err = w.buildEpisodes(ctx, name, episodeScores, st.sql)
-		} else if st.drop {
+		case st.name == "episodes":
+			err = w.buildEpisodes(ctx, name, episodeScores, st.sql, base)
+		case st.drop:
 			if _, err = w.execBuild(ctx, st.sql); err != nil {
 				err = fmt.Errorf("warehouse: %s (drop %s): %w", name, st.name, err)
 			}
 			w.debug(ctx, "warehouse dropped", "file", name, "object", st.name)
-		} else {
-			err = w.runParts(ctx, name, st.name, []string{st.sql})
+		case base != nil && st.name == "duplicate_event_hashes":
+			var ok bool
+			if ok, err = w.startUpdate(ctx, base, name); err == nil && !ok {
+				base = nil
+				w.detachSaved(ctx)
+			}
+		case base != nil && overlaid[st.name]:
+			err = w.runOverlay(ctx, name, st.name, st.sql)
+		case base != nil && st.name == "events":
+			err = w.runParts(ctx, name, st.name, []string{st.sql, touchedEventsSQL})
+		default:
+			err = w.runParts(ctx, name, st.name, []string{scoped(st.sql, base != nil)})
 		}
 		if err != nil {
 			return "", err
 		}
+	}
+	if base != nil {
+		w.updated = base.path
+		w.tables = sortedKeys(base.tables)
+	} else if w.tables, err = w.tableNames(ctx, "memory"); err != nil {
+		return "", err
 	}
 	var at sql.NullTime
 	if err := w.db.QueryRowContext(ctx, "SELECT max(recorded_at) FROM visible_events").Scan(&at); err != nil {

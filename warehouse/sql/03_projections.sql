@@ -1,4 +1,13 @@
 -- Projections of current state, materialised once per Open.
+--
+-- {{events}}, {{referrals}}, {{superseded_sessions}}, {{sessions}} and
+-- {{episode_scores}} are what a per-referral table is made from: the
+-- relation of that name in a whole build, and only its rows of the
+-- referrals that new lake files touch when Open updates a saved build
+-- (update.go). A per-referral table must hold rows of one referral each,
+-- computed from that referral's rows alone (a window or aggregate by
+-- referral_id), and carry referral_id: an update keeps the saved rows of
+-- the other referrals.
 
 -- measure_thresholds: caseness cut-off (at caseness when score >= caseness)
 -- and reliable change per measure, all lower-is-better, with the source of
@@ -56,7 +65,7 @@ SELECT
     long_term_condition,
     problem,
     complexity
-FROM events
+FROM {{events}}
 WHERE type = 'referral.received'
 QUALIFY row_number() OVER (PARTITION BY referral_id ORDER BY occurred_at, event_id) = 1;
 
@@ -73,7 +82,7 @@ SELECT
     min(local_date) FILTER (
         WHERE type = 'referral.status_changed' AND status = 'contacted'
     ) AS first_contacted_date
-FROM events
+FROM {{events}}
 WHERE type IN ('referral.ended', 'referral.status_changed')
 GROUP BY referral_id;
 
@@ -113,13 +122,15 @@ DROP TABLE referral_progress;
 -- builds); with no update the second pass ends at once. event_id is unique
 -- in events (visible_events keeps one row per event_id).
 CREATE OR REPLACE TABLE superseded_sessions AS
-SELECT r.event_id
-FROM events AS r
+SELECT
+    r.referral_id,
+    r.event_id
+FROM {{events}} AS r
 INNER JOIN (
     SELECT
         referral_id,
         session_id
-    FROM events
+    FROM {{events}}
     WHERE type = 'session.recorded'
     GROUP BY referral_id, session_id
     HAVING count(*) > 1
@@ -150,8 +161,8 @@ SELECT
     e.setting,
     e.intervention,
     coalesce(e.kind IN ('treatment', 'group') AND e.attendance = 'attended', FALSE) AS is_treatment
-FROM events AS e
-ANTI JOIN superseded_sessions AS s ON e.event_id IS NOT DISTINCT FROM s.event_id
+FROM {{events}} AS e
+ANTI JOIN {{superseded_sessions}} AS s ON e.event_id IS NOT DISTINCT FROM s.event_id
 WHERE e.type = 'session.recorded';
 
 -- scores: every outcome measure taken, with its local date. A view: the

@@ -14,13 +14,14 @@ SELECT
     s.measure,
     s.total,
     s.occurred_at,
-    s.score_date,
+    s.local_date AS score_date,
     s.event_id
-FROM scores AS s
-INNER JOIN referrals AS r USING (referral_id)
-WHERE s.total IS NOT NULL
-    AND s.score_date >= r.received_date
-    AND (r.ended_date IS NULL OR s.score_date <= r.ended_date);
+FROM {{events}} AS s
+INNER JOIN {{referrals}} AS r USING (referral_id)
+WHERE s.type = 'outcome.recorded'
+    AND s.total IS NOT NULL
+    AND s.local_date >= r.received_date
+    AND (r.ended_date IS NULL OR s.local_date <= r.ended_date);
 
 -- episodes: one row per referral, the referral's attributes plus what its
 -- care amounted to. Every talking-therapies metric reads this table.
@@ -64,13 +65,13 @@ WHERE s.total IS NOT NULL
 CREATE OR REPLACE TABLE episodes AS
 WITH part_referrals AS NOT MATERIALIZED (
     SELECT *
-    FROM referrals
+    FROM {{referrals}}
     WHERE {{episode_part}}
 ),
 
 part_sessions AS NOT MATERIALIZED (
     SELECT *
-    FROM sessions
+    FROM {{sessions}}
     WHERE {{episode_part}}
 ),
 
@@ -106,7 +107,7 @@ steps AS (
 
 in_episode AS (
     SELECT *
-    FROM episode_scores
+    FROM {{episode_scores}}
     WHERE {{episode_part}}
 ),
 

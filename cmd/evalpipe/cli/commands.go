@@ -152,10 +152,12 @@ func warehouseCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command
 sessions, episodes) and saves them in DATA/warehouse. Every report, query
 and export of the same lake with the same settings then reuses them
 instead of building them again: on a national year (40M events) a build
-takes about a minute. 'evalpipe run' saves its build too. A new lake file,
-another --as-of, time zone or threshold, or an evalpipe whose build
-differs makes a new build; the saved one is then not used.
-warehouse.save: false in the config turns saving and reusing off.`,
+takes about a minute. 'evalpipe run' saves its build too. When the lake
+has new files since, the saved build is updated: only the referrals they
+touch are made again. A lake file gone or changed, another --as-of, time
+zone or threshold, or an evalpipe whose build differs makes a new build;
+the saved one is then not used. warehouse.save: false in the config turns
+saving, reusing and updating off.`,
 		Exec: func(ctx context.Context, args []string) error {
 			if len(args) > 0 {
 				return usagef("warehouse takes no arguments, got %q", args)

@@ -67,7 +67,8 @@ type WarehouseConfig struct {
 	// Save says whether `evalpipe run` and `evalpipe warehouse` save the
 	// warehouse they build in DATA/warehouse, for the reports, queries and
 	// exports of the same lake that follow (they reuse it instead of
-	// building again). Default true; false saves nothing and reuses nothing.
+	// building again, or update it when the lake has new files). Default
+	// true; false saves, reuses and updates nothing.
 	Save *bool `yaml:"save"`
 }
 
