@@ -65,3 +65,58 @@ func reusedBy(t *testing.T, data string, args []string) bool {
 	}
 	return strings.Contains(errOut, "using the saved build")
 }
+
+// The month after: the latest tenth of each NDJSON export arrives after a
+// run has saved its build. The next run updates that build (it does not
+// build afresh), and the KPI report over the build it saves is the one a
+// whole build of the lake gives.
+func TestRunUpdatesTheSavedBuild(t *testing.T) {
+	data := t.TempDir()
+	input := filepath.Join(data, "input")
+	evalpipe(t, data, "demo-data", "--out", input, "--referrals", "300")
+	later := filepath.Join(data, "later")
+	if err := os.MkdirAll(later, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	exports, _ := filepath.Glob(filepath.Join(input, "*.ndjson"))
+	for _, f := range exports {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.SplitAfter(string(b), "\n")
+		cut := len(lines) * 9 / 10 // the exports are in recorded_at order
+		if err := os.WriteFile(f, []byte(strings.Join(lines[:cut], "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(later, filepath.Base(f)), []byte(strings.Join(lines[cut:], "")), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	config := filepath.Join(input, "evalpipe.demo.yaml")
+	evalpipe(t, data, "--config", config, "run", "--input", input)
+	_, errOut, err := evalpipeErr(t, data, "--config", config, "run", "--input", later)
+	if err != nil {
+		t.Fatalf("the second run: %v\n%s", err, errOut)
+	}
+	if !strings.Contains(errOut, "updating the saved build") {
+		t.Fatalf("the second run did not update the saved build:\n%s", errOut)
+	}
+	args := []string{"report", "kpi", "--format", "json", "--out", "-"}
+	got, errOut, err := evalpipeErr(t, data, append([]string{"--config", config}, args...)...)
+	if err != nil || !strings.Contains(errOut, "using the saved build") {
+		t.Fatalf("the report after: %v\n%s", err, errOut)
+	}
+	whole := filepath.Join(data, "whole.yaml")
+	b, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(whole, append(b, "\nwarehouse:\n  save: false\n"...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := evalpipe(t, data, append([]string{"--config", whole}, args...)...)
+	if string(withoutProvenance(t, []byte(got))) != string(withoutProvenance(t, []byte(want))) {
+		t.Error("the KPI report over the updated build differs from a whole build's")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -174,6 +175,18 @@ func (w *Warehouse) save(ctx context.Context, key string) (err error) {
 	}
 	removeAbandoned(w.cfg.SaveDir)
 	os.Remove(tmp)
+	// An update is saved in a copy of the build it updated, its touched
+	// referrals' rows replaced (saveInPlace); a whole build, or an update
+	// after maxSavedUpdates of them, is written table by table.
+	updates := 0
+	if w.base != nil && w.base.updates < maxSavedUpdates {
+		if cerr := copySaved(w.base.path, tmp); cerr != nil {
+			w.debug(ctx, "warehouse: the updated build cannot be copied; saving every table", "file", w.base.path, "error", cerr)
+			os.Remove(tmp)
+		} else {
+			updates = w.base.updates + 1
+		}
+	}
 	const alias = "saving_build"
 	if _, err := w.db.ExecContext(ctx, "ATTACH "+sqlString(tmp)+" AS "+alias); err != nil {
 		return err
@@ -186,12 +199,33 @@ func (w *Warehouse) save(ctx context.Context, key string) (err error) {
 	}()
 	tables := w.tables
 	for _, t := range tables {
-		if _, err := w.db.ExecContext(ctx, "CREATE TABLE "+alias+".main."+t+" AS SELECT * FROM memory.main."+t); err != nil {
-			return fmt.Errorf("table %s: %w", t, err)
+		var qs []string
+		switch {
+		case updates > 0 && w.base.overlays(t):
+			qs = []string{
+				"DELETE FROM " + alias + ".main." + t + " WHERE referral_id IN (SELECT referral_id FROM " + updateSchema + ".referral_ids)",
+				"INSERT INTO " + alias + ".main." + t + " BY NAME SELECT * FROM " + updateSchema + "." + t,
+			}
+		case updates > 0:
+			qs = []string{"DROP TABLE " + alias + ".main." + t, "CREATE TABLE " + alias + ".main." + t + " AS SELECT * FROM memory.main." + t}
+		default:
+			qs = []string{"CREATE TABLE " + alias + ".main." + t + " AS SELECT * FROM memory.main." + t}
+		}
+		for _, q := range qs {
+			if _, err := w.db.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("table %s: %w", t, err)
+			}
 		}
 	}
-	meta := fmt.Sprintf("CREATE TABLE %s.main.%s AS SELECT %s AS key, %s AS settings, %s::TIMESTAMPTZ AS data_at, %s AS version, now() AS saved_at",
-		alias, savedMeta, sqlString(key), sqlString(w.settingsKey), sqlString(w.dataAt.Format(time.RFC3339Nano)), sqlString(w.cfg.Version))
+	if updates > 0 {
+		for _, t := range []string{savedMeta, savedFiles} {
+			if _, err := w.db.ExecContext(ctx, "DROP TABLE "+alias+".main."+t); err != nil {
+				return err
+			}
+		}
+	}
+	meta := fmt.Sprintf("CREATE TABLE %s.main.%s AS SELECT %s AS key, %s AS settings, %s::TIMESTAMPTZ AS data_at, %s AS version, now() AS saved_at, %d AS updates",
+		alias, savedMeta, sqlString(key), sqlString(w.settingsKey), sqlString(w.dataAt.Format(time.RFC3339Nano)), sqlString(w.cfg.Version), updates)
 	if _, err := w.db.ExecContext(ctx, meta); err != nil {
 		return err
 	}
@@ -224,7 +258,7 @@ func (w *Warehouse) save(ctx context.Context, key string) (err error) {
 		size = st.Size()
 	}
 	w.saved = path
-	w.info("warehouse: build saved", "file", path, "tables", len(tables), "mib", size>>20, "took", time.Since(start).Round(time.Millisecond))
+	w.info("warehouse: build saved", "file", path, "tables", len(tables), "mib", size>>20, "updates", updates, "took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 
@@ -270,6 +304,33 @@ func removeAbandoned(dir string) {
 			os.Remove(f)
 		}
 	}
+}
+
+// maxSavedUpdates is how many updates in a row are saved in a copy of the
+// build they updated; the next is written table by table, which leaves out
+// the space of the rows the updates replaced.
+var maxSavedUpdates = 8 // a variable for tests
+
+// copySaved copies a saved build to a new file and syncs it.
+func copySaved(from, to string) error {
+	src, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	dst, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		dst.Close()
+		return err
+	}
+	if err := dst.Sync(); err != nil {
+		dst.Close()
+		return err
+	}
+	return dst.Close()
 }
 
 // syncFile fsyncs a file or a directory.

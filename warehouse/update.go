@@ -86,10 +86,17 @@ SEMI JOIN ` + updateSchema + `.referral_ids AS t ON e.referral_id = t.referral_i
 
 // savedBase is a saved build an update starts from, attached as savedAlias.
 type savedBase struct {
-	path   string
-	tables map[string]bool // its tables, the meta tables apart
-	files  int             // lake files it was built from
-	added  map[events.Family][]string
+	path    string
+	tables  map[string]bool // its tables, the meta tables apart
+	files   int             // lake files it was built from
+	updates int             // updates saved in it since it was written whole
+	added   map[events.Family][]string
+}
+
+// overlays says whether an update made the table's touched rows again
+// (in updateSchema) rather than the whole table.
+func (b *savedBase) overlays(table string) bool {
+	return overlaid[table] || table == "episodes" || table == "episode_scores"
 }
 
 // lakeFile is one committed lake file.
@@ -127,7 +134,8 @@ func (w *Warehouse) tryBase(ctx context.Context, path, settings string) *savedBa
 		}
 	}()
 	var got string
-	if err := w.db.QueryRowContext(ctx, "SELECT settings FROM "+savedAlias+".main."+savedMeta).Scan(&got); err != nil || got != settings {
+	var updates int
+	if err := w.db.QueryRowContext(ctx, "SELECT settings, updates FROM "+savedAlias+".main."+savedMeta).Scan(&got, &updates); err != nil || got != settings {
 		w.debug(ctx, "warehouse: a saved build of other settings is not updated", "file", path, "error", err)
 		return nil
 	}
@@ -157,7 +165,7 @@ func (w *Warehouse) tryBase(ctx context.Context, path, settings string) *savedBa
 	if err != nil {
 		return nil
 	}
-	b := &savedBase{path: path, tables: map[string]bool{}, files: len(have), added: map[events.Family][]string{}}
+	b := &savedBase{path: path, tables: map[string]bool{}, files: len(have), updates: updates, added: map[events.Family][]string{}}
 	for _, t := range names {
 		if t != savedMeta && t != savedFiles {
 			b.tables[t] = true

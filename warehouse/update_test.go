@@ -109,6 +109,9 @@ func TestUpdatedBuildMatchesFreshBuild(t *testing.T) {
 				if save && (!w.reused || w.Saved() == first) {
 					t.Fatalf("parts %d, batch %d: saving, yet no new build read back (Saved() %q)", parts, i+1, w.Saved())
 				}
+				if save && savedUpdates(t, w) != i+1 {
+					t.Errorf("parts %d, batch %d: saved as %d updates, want %d (in a copy of the build updated)", parts, i+1, savedUpdates(t, w), i+1)
+				}
 				fresh := openFixture(t, Config{Lake: lake, episodeParts: parts})
 				want, got := dumpRelations(t, fresh), dumpRelations(t, w)
 				for rel := range want {
@@ -172,5 +175,36 @@ func TestUpdateOnlyFromItsLake(t *testing.T) {
 	}
 	if dumpRelations(t, w)["sessions"] != dumpRelations(t, openFixture(t, Config{Lake: lake}))["sessions"] {
 		t.Error("sessions differ from a whole build's")
+	}
+}
+
+// savedUpdates is how many updates the saved build a warehouse reads has
+// had since it was written whole.
+func savedUpdates(t *testing.T, w *Warehouse) int {
+	t.Helper()
+	var n int
+	if err := w.DB().QueryRow("SELECT updates FROM " + savedAlias + ".main." + savedMeta).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// Past maxSavedUpdates updates saved in copies, the next is written whole
+// (which leaves out the rows the updates replaced), and is still right.
+func TestSavedUpdatesWrittenWholeAfterMax(t *testing.T) {
+	defer func(n int) { maxSavedUpdates = n }(maxSavedUpdates)
+	maxSavedUpdates = 1
+	lake := fixtureLake(t)
+	dir := t.TempDir()
+	openFixture(t, Config{Lake: lake, SaveDir: dir, Save: true})
+	for i, want := range []int{1, 0} {
+		addFiles(t, lake, i+1, updateBatches[i]...)
+		w := openFixture(t, Config{Lake: lake, SaveDir: dir, Save: true})
+		if w.updated == "" || savedUpdates(t, w) != want {
+			t.Fatalf("batch %d: updated %q, saved as %d updates; want an update saved as %d", i+1, w.updated, savedUpdates(t, w), want)
+		}
+		if got, whole := dumpRelations(t, w), dumpRelations(t, openFixture(t, Config{Lake: lake})); got["episodes"] != whole["episodes"] || got["sessions"] != whole["sessions"] {
+			t.Errorf("batch %d: differs from a whole build", i+1)
+		}
 	}
 }

@@ -169,12 +169,13 @@ type Warehouse struct {
 	files       map[string]lakeFile // the lake's committed files by relative path
 	dataAt      time.Time           // latest recorded_at of a visible event
 	metrics     map[string]string
-	pairs       pairsMemo // the last wellbeing pairs (programme_wellbeing.go)
-	saved       string    // the saved build read or written (saved.go)
-	reused      bool      // the tables are the saved build's
-	updated     string    // the saved build this one updated (update.go)
-	tables      []string  // the build's tables, as save writes them
-	settingsKey string    // the saved-build key without the lake (saved.go)
+	pairs       pairsMemo  // the last wellbeing pairs (programme_wellbeing.go)
+	saved       string     // the saved build read or written (saved.go)
+	reused      bool       // the tables are the saved build's
+	updated     string     // the saved build this one updated (update.go)
+	base        *savedBase // that build while this Open updates it
+	tables      []string   // the build's tables, as save writes them
+	settingsKey string     // the saved-build key without the lake (saved.go)
 }
 
 // Open reads the lake's committed files and builds the warehouse. The lake
@@ -349,6 +350,7 @@ func (w *Warehouse) settings(ctx context.Context) error {
 // saved for fewer of the lake's files (update.go). It returns the
 // saved-build key, "" without a SaveDir.
 func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]string) (key string, err error) {
+	w.base = nil
 	if err := w.settings(ctx); err != nil {
 		return "", err
 	}
@@ -434,6 +436,7 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 			return "", err
 		}
 	}
+	w.base = base
 	if base != nil {
 		w.updated = base.path
 		w.tables = sortedKeys(base.tables)
