@@ -81,10 +81,10 @@ type Config struct {
 	SaveDir string
 	// Save, with SaveDir, saves the build there when Open had to build it,
 	// replacing the build saved before, then reads the saved tables back
-	// (readSaved). In make bench at 3161cc9 (10M events), the KPI report
-	// took 1.09 times one DuckDB scan of the lake over the saved build,
-	// against 7.05 times building it; the build and its save
-	// (evalpipe warehouse) took 16.6-17.7 s and wrote 151 MB.
+	// (readSaved). In make bench at 9c8559d (10M events), the KPI report
+	// took 0.95 times one DuckDB scan of the lake over the saved build,
+	// against 6.56 times building it; the build and its save
+	// (evalpipe warehouse) took 16.3-18.7 s.
 	Save bool
 	// episodeParts, when not 0, is how many parts episodes is built in
 	// (buildEpisodes) at first; tests set it.
