@@ -188,6 +188,7 @@ func (w *Warehouse) tryBase(ctx context.Context, path, settings string) *savedBa
 	return b
 }
 
+// detachSaved detaches the saved build attached as savedAlias, if any.
 func (w *Warehouse) detachSaved(ctx context.Context) {
 	if _, err := w.db.ExecContext(ctx, "DETACH DATABASE IF EXISTS "+savedAlias); err != nil {
 		w.info("warehouse: detach the saved build", "error", err)
@@ -281,10 +282,10 @@ func retarget(q, table string) string {
 	return strings.Replace(q, "CREATE OR REPLACE TABLE "+table+" AS", "CREATE OR REPLACE TABLE "+updateSchema+"."+table+" AS", 1)
 }
 
-// startUpdate makes the update's views and its lake-wide tables: the
-// statement of duplicate_event_hashes in an update. It reports false, with
-// the saved build detached, when so many referrals are touched that a
-// whole build is cheaper.
+// startUpdate stands for the duplicate_event_hashes statement in an
+// update: it makes that table and the touched referrals. It reports false
+// when so many referrals are touched that a whole build is cheaper; the
+// caller then detaches the saved build and builds the rest whole.
 func (w *Warehouse) startUpdate(ctx context.Context, b *savedBase, file string) (bool, error) {
 	if err := w.runParts(ctx, file, "duplicate_event_hashes", updateHashesSQL); err != nil {
 		return false, err
