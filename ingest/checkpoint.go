@@ -34,6 +34,7 @@ type checkpoint struct {
 type contentEntry struct {
 	Path    string `json:"path"`
 	Records int64  `json:"records"`
+	Lines   int64  `json:"lines,omitempty"` // the file's last line (entries since 6 December 2026)
 	Bytes   int64  `json:"bytes,omitempty"` // the file's length (entries since sizes/ was kept)
 }
 

@@ -13,7 +13,7 @@
 //     acknowledged, with the SHA-256 of those bytes; if the file still starts
 //     with them, their records are counted as duplicates and skipped. A file
 //     whose whole content was ingested before, under any name, is skipped
-//     entirely.
+//     entirely: hashed once, and counted from the content index.
 //  3. A record reader splits the file into records (NDJSON lines; CSV rows,
 //     which may span lines inside quotes), hashing every byte it consumes.
 //  4. A CSV row becomes an event JSON object through its Mapping: columns by
