@@ -117,16 +117,10 @@ func (w *Warehouse) useSaved(ctx context.Context, key string, stmts []fileStatem
 		detach()
 		return false, nil
 	}
-	names, err := w.tableNames(ctx, savedAlias)
+	tables, err := w.savedTables(ctx)
 	if err != nil {
 		detach()
 		return false, fmt.Errorf("warehouse: saved build %s: %w", path, err)
-	}
-	tables := map[string]bool{}
-	for _, t := range names {
-		if t != savedMeta {
-			tables[t] = true
-		}
 	}
 	for _, fs := range stmts {
 		st := fs.statement
@@ -176,7 +170,7 @@ func (w *Warehouse) save(ctx context.Context, key string) (err error) {
 	removeAbandoned(w.cfg.SaveDir)
 	os.Remove(tmp)
 	// An update is saved in a copy of the build it updated, its touched
-	// referrals' rows replaced (saveInPlace); a whole build, or an update
+	// referrals' rows replaced (savedBase.overlays); a whole build, or an update
 	// after maxSavedUpdates of them, is written table by table.
 	updates := 0
 	if w.base != nil && w.base.updates < maxSavedUpdates {
@@ -359,6 +353,22 @@ func (w *Warehouse) tableNames(ctx context.Context, database string) ([]string, 
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// savedTables are the build's tables in the attached saved build: its
+// tables but the meta tables.
+func (w *Warehouse) savedTables(ctx context.Context) (map[string]bool, error) {
+	names, err := w.tableNames(ctx, savedAlias)
+	if err != nil {
+		return nil, err
+	}
+	tables := map[string]bool{}
+	for _, t := range names {
+		if t != savedMeta && t != savedFiles {
+			tables[t] = true
+		}
+	}
+	return tables, nil
 }
 
 // Saved is the saved build this warehouse was read from or saved to, ""

@@ -51,10 +51,11 @@ const updateSchema = "evalpipe_update"
 
 // updateAbove is the share of the saved build's referrals past which an
 // update builds the whole warehouse instead. The half is a judgement, not
-// a measured break-even: with 21% of the referrals touched an update in
-// memory took 10.5 s against 13.3 s building (make bench at 9c8559d, 10M
-// events), and past half, making most referrals again and overlaying them
-// is unlikely to cost less than building them all.
+// a measured break-even: with 21% of the referrals touched the KPI report
+// over an update in memory took 5.42 times one scan of the lake against
+// 6.56 times building (make bench at 9c8559d, 10M events), and past half,
+// making most referrals again and overlaying them is unlikely to cost
+// less than building them all.
 const updateAbove = 0.5
 
 // touchedPattern is a per-referral statement's inputs (03_projections.sql).
@@ -72,10 +73,11 @@ func scoped(q string, update bool) string {
 
 // touchedEventsSQL is {{events}} in an update: the events of the touched
 // referrals, read from the lake once for every per-referral table, with
-// only the columns those tables read. With every column this took 4.4 s
-// of a 10M-event lake's update (new files 2.3% of the events, touching 22%
-// of the referrals), with these 2.9 s; filtering the types too took 9.9 s
-// (DuckDB planned it otherwise). A column a per-referral statement reads
+// only the columns those tables read. In one report kpi --verbose each,
+// on a 10M-event lake whose new files held 2.3% of the events and touched
+// 22% of the referrals (not a bench figure), every column took 4.4 s,
+// these 2.9 s, and these filtered by type 9.9 s (DuckDB planned it
+// otherwise). A column a per-referral statement reads
 // and this list lacks fails every update (TestUpdatedBuildMatchesFreshBuild).
 const touchedEventsSQL = `CREATE OR REPLACE TABLE ` + updateSchema + `.events AS
 SELECT
@@ -164,16 +166,11 @@ func (w *Warehouse) tryBase(ctx context.Context, path, settings string) *savedBa
 	if rows.Err() != nil || len(have) == len(w.files) {
 		return nil
 	}
-	names, err := w.tableNames(ctx, savedAlias)
+	tables, err := w.savedTables(ctx)
 	if err != nil {
 		return nil
 	}
-	b := &savedBase{path: path, tables: map[string]bool{}, files: len(have), updates: updates, added: map[events.Family][]string{}}
-	for _, t := range names {
-		if t != savedMeta && t != savedFiles {
-			b.tables[t] = true
-		}
-	}
+	b := &savedBase{path: path, tables: tables, files: len(have), updates: updates, added: map[events.Family][]string{}}
 	for _, t := range []string{"duplicate_event_hashes", "referrals", "superseded_sessions", "sessions", "episodes"} {
 		if !b.tables[t] {
 			return nil
@@ -207,13 +204,7 @@ func (w *Warehouse) addedViews(ctx context.Context, b *savedBase, schemas map[ev
 	tmpl := strings.NewReplacer("lake_rows_{{family}}", updateSchema+".rows_{{family}}", "raw_{{family}}", updateSchema+".raw_{{family}}").Replace(mustSQL("sql/01_raw.sql"))
 	var union []string
 	for _, fam := range events.Families {
-		files := append([]string{schemas[fam]}, b.added[fam]...)
-		quoted := make([]string, len(files))
-		for i, f := range files {
-			quoted[i] = sqlString(f)
-		}
-		q := strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quoted, ", ")+"]").Replace(tmpl)
-		if _, err := w.db.ExecContext(ctx, q); err != nil {
+		if _, err := w.db.ExecContext(ctx, rawViewSQL(tmpl, fam, schemas[fam], b.added[fam])); err != nil {
 			return fmt.Errorf("warehouse: the new files of %s: %w", fam, err)
 		}
 		union = append(union, "SELECT * FROM "+updateSchema+".rows_"+string(fam))

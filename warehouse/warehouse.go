@@ -165,7 +165,6 @@ type Warehouse struct {
 	cfg         Config
 	tmp         string // schema-only Parquet files, removed by Close
 	lakeFP      string
-	nFiles      int
 	files       map[string]lakeFile // the lake's committed files by relative path
 	dataAt      time.Time           // latest recorded_at of a visible event
 	metrics     map[string]string
@@ -299,7 +298,6 @@ func (w *Warehouse) listLake() (map[events.Family][]string, error) {
 		h.Write([]byte(l))
 	}
 	w.lakeFP = "sha256:" + hex.EncodeToString(h.Sum(nil))
-	w.nFiles = len(files)
 	return out, nil
 }
 
@@ -362,13 +360,7 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 			return "", err
 		}
 		schemas[fam] = schema
-		files := append([]string{schema}, byFamily[fam]...)
-		quoted := make([]string, len(files))
-		for i, f := range files {
-			quoted[i] = sqlString(f)
-		}
-		q := strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quoted, ", ")+"]").Replace(rawTmpl)
-		if _, err := w.db.ExecContext(ctx, q); err != nil {
+		if _, err := w.db.ExecContext(ctx, rawViewSQL(rawTmpl, fam, schema, byFamily[fam])); err != nil {
 			return "", fmt.Errorf("warehouse: view raw_%s: %w", fam, err)
 		}
 	}
@@ -449,6 +441,16 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 	}
 	w.dataAt = at.Time.UTC()
 	return key, nil
+}
+
+// rawViewSQL fills in 01_raw.sql (or a copy of it under other names) for
+// one family: its schema-only file, then its lake files.
+func rawViewSQL(tmpl string, fam events.Family, schema string, files []string) string {
+	quoted := []string{sqlString(schema)}
+	for _, f := range files {
+		quoted = append(quoted, sqlString(f))
+	}
+	return strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quoted, ", ")+"]").Replace(tmpl)
 }
 
 // fileStatement is one build statement and the file it comes from.
@@ -592,7 +594,7 @@ func (w *Warehouse) Provenance() Provenance {
 		mv[c.ID] = c.Version
 	}
 	return Provenance{
-		AsOf: asOf, Lake: w.lakeFP, LakeFiles: w.nFiles, Version: w.cfg.Version,
+		AsOf: asOf, Lake: w.lakeFP, LakeFiles: len(w.files), Version: w.cfg.Version,
 		Metrics: mv, TimeZone: w.cfg.TimeZone, GeneratedAt: w.cfg.Now().UTC(),
 	}
 }
