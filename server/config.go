@@ -44,6 +44,16 @@ type Config struct {
 	// RefreshEvery is how often the lake is checked for new files; when its
 	// fingerprint changed the warehouse is re-opened. Default 5s.
 	RefreshEvery time.Duration
+	// SaveEvery is how often, at most, a refresh saves its warehouse build
+	// (Warehouse.Save, into Warehouse.SaveDir) for the refreshes and the
+	// commands that follow. A refresh updates the last saved build for the
+	// lake's new files (warehouse/update.go): were it never saved, each
+	// refresh would redo everything since serve started, until past half
+	// the referrals it built whole every time. Saving costs a copy of the
+	// build's file (146 MiB at 10M events), so it is not done on every
+	// refresh. Default 10m; a value no longer than RefreshEvery saves on
+	// every refresh that has a new build.
+	SaveEvery time.Duration
 	// QueryTimeout bounds each /api/query request (and each /api/metrics
 	// request, which is given at least a minute). Default 30s.
 	QueryTimeout time.Duration
@@ -62,7 +72,8 @@ type Config struct {
 	// Transform configures the continuous transformer (UntilCaughtUp is
 	// forced false). Required.
 	Transform transform.Config
-	// Warehouse is the template for each snapshot. Lake is required.
+	// Warehouse is the template for each snapshot. Lake is required. With
+	// SaveDir and Save, a refresh saves its build at most every SaveEvery.
 	Warehouse warehouse.Config
 
 	// Logger receives the server's log. Default slog.Default().
@@ -107,6 +118,9 @@ func (c *Config) Validate() error {
 	}
 	if c.RefreshEvery <= 0 {
 		c.RefreshEvery = 5 * time.Second
+	}
+	if c.SaveEvery <= 0 {
+		c.SaveEvery = 10 * time.Minute
 	}
 	if c.QueryTimeout <= 0 {
 		c.QueryTimeout = 30 * time.Second

@@ -30,6 +30,7 @@ type Server struct {
 	draining     atomic.Bool // shutting down: refuse pushes
 	transformUp  atomic.Bool
 	metricsCache resultCache
+	lastSave     time.Time // when a refresh's build was last saved (or was the saved one); refresh only
 	reportMu     sync.Mutex
 	mux          *http.ServeMux
 }
@@ -204,7 +205,9 @@ func (s *Server) refresh(ctx context.Context) error {
 	if fp == s.snaps.fingerprint() {
 		return nil
 	}
-	snap, err := s.openSnapshot(ctx, fp)
+	wc := s.cfg.Warehouse
+	wc.Save = wc.Save && (s.lastSave.IsZero() || time.Since(s.lastSave) >= s.cfg.SaveEvery)
+	snap, err := s.openSnapshot(ctx, fp, wc)
 	if err != nil {
 		s.m.refreshes.WithLabelValues("error").Inc()
 		return err
@@ -214,6 +217,9 @@ func (s *Server) refresh(ctx context.Context) error {
 		s.m.deadLetters.Set(float64(c.DeadLetters))
 	}
 	s.m.lakeFiles.Set(float64(snap.w.Provenance().LakeFiles))
+	if wc.Save && snap.w.Saved() != "" { // saved now, or the saved build was this lake's
+		s.lastSave = time.Now()
+	}
 	s.snaps.swap(snap)
 	s.metricsCache.reset()
 	s.m.refreshes.WithLabelValues("ok").Inc()

@@ -102,11 +102,12 @@ func lakeFingerprint(root string) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// openSnapshot opens a warehouse on the lake, then applies the server's
-// limits: DuckDB's memory limit, and the consented-feedback view that is
-// the evaluators' only way to feedback text.
-func (s *Server) openSnapshot(ctx context.Context, fp string) (*snapshot, error) {
-	w, err := warehouse.Open(ctx, s.cfg.Warehouse)
+// openSnapshot opens a warehouse on the lake with wc (the server's
+// template, saving or not), then applies the server's limits: DuckDB's
+// memory limit, and the consented-feedback view that is the evaluators'
+// only way to feedback text.
+func (s *Server) openSnapshot(ctx context.Context, fp string, wc warehouse.Config) (*snapshot, error) {
+	w, err := warehouse.Open(ctx, wc)
 	if err != nil {
 		return nil, err
 	}

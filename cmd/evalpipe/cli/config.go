@@ -64,8 +64,9 @@ type WarehouseConfig struct {
 	// Threads is DuckDB's worker threads. Default 2
 	// (warehouse.DefaultThreads); raise it together with memory_limit.
 	Threads int `yaml:"threads"`
-	// Save says whether `evalpipe run` and `evalpipe warehouse` save the
-	// warehouse they build in DATA/warehouse, for the reports, queries and
+	// Save says whether `evalpipe run` and `evalpipe warehouse` (and
+	// `evalpipe serve`, at most every serve.save_every) save the warehouse
+	// they build in DATA/warehouse, for the reports, queries and
 	// exports of the same lake that follow (they reuse it instead of
 	// building again, or update it when the lake has new files). Default
 	// true; false saves, reuses and updates nothing.

@@ -44,6 +44,9 @@ type ServeConfig struct {
 	IdleFlush time.Duration `yaml:"idle_flush"`
 	// RefreshEvery is how often the lake is checked for new files. Default 5s.
 	RefreshEvery time.Duration `yaml:"refresh_every"`
+	// SaveEvery is how often, at most, a refresh saves the warehouse build
+	// to DATA/warehouse (unless warehouse.save is false). Default 10m.
+	SaveEvery time.Duration `yaml:"save_every"`
 	// MemoryLimit is DuckDB's memory_limit, e.g. 1GB. Default 1GB.
 	MemoryLimit string `yaml:"memory_limit"`
 	// QueryTimeout is the time limit of each /api/query. Default 30s.
@@ -63,7 +66,7 @@ func (c *ServeConfig) validate() error {
 		}
 	}
 	for name, d := range map[string]time.Duration{"inbox_every": c.InboxEvery, "poll.every": c.Poll.Every,
-		"idle_flush": c.IdleFlush, "refresh_every": c.RefreshEvery, "query_timeout": c.QueryTimeout} {
+		"idle_flush": c.IdleFlush, "refresh_every": c.RefreshEvery, "save_every": c.SaveEvery, "query_timeout": c.QueryTimeout} {
 		if d < 0 {
 			return fmt.Errorf("serve.%s = %s: want a positive duration such as 5s, or leave it out for the default", name, d)
 		}
@@ -96,6 +99,7 @@ func serveCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 	reportEvery := fs.String("report-every", "0 6 1 * *", "when to write the KPI report: a cron expression, @every DURATION, or a duration")
 	idleFlush := fs.Duration("idle-flush", 2*time.Second, "commit an idle partition's open lake file after this long: the bound on how late data reaches the warehouse")
 	refreshEvery := fs.Duration("refresh-every", 5*time.Second, "how often to look for new lake files and re-open the warehouse")
+	saveEvery := fs.Duration("save-every", 10*time.Minute, "how often, at most, a refresh saves the warehouse build to DATA/warehouse, for the refreshes and commands that follow (they update it for newer lake files); as short as --refresh-every saves on every refresh")
 	queryTimeout := fs.Duration("query-timeout", 30*time.Second, "time limit of each /api/query")
 	memLimit := fs.String("memory-limit", "1GB", "DuckDB memory_limit for the served warehouse")
 	return &ffcli.Command{
@@ -145,6 +149,7 @@ See README, Serving.`,
 			dur("poll-every", pollEvery, sc.Poll.Every)
 			dur("idle-flush", idleFlush, sc.IdleFlush)
 			dur("refresh-every", refreshEvery, sc.RefreshEvery)
+			dur("save-every", saveEvery, sc.SaveEvery)
 			dur("query-timeout", queryTimeout, sc.QueryTimeout)
 			var schedules []server.Schedule
 			if !given["report-every"] {
@@ -168,10 +173,11 @@ See README, Serving.`,
 				return err
 			}
 			wc.MemoryLimit = *memLimit // the build is bounded too, not only the queries
+			wc.Save = true             // at most every --save-every, when warehouse.save allows (SaveDir)
 			srv, err := server.New(server.Config{
 				Data: e.data, Listen: *listen, Inbox: *inbox, InboxEvery: *inboxEvery,
 				PollURL: *pollURL, PollEvery: *pollEvery, ReportSchedule: sched, Schedules: schedules,
-				RefreshEvery: *refreshEvery, QueryTimeout: *queryTimeout, MemoryLimit: *memLimit,
+				RefreshEvery: *refreshEvery, SaveEvery: *saveEvery, QueryTimeout: *queryTimeout, MemoryLimit: *memLimit,
 				Disclosure: s.cfg.Disclosure, StaffNames: s.cfg.StaffNames, Ingest: ic, Transform: tc,
 				Warehouse: wc,
 				Logger:    e.log, Stdout: e.stdout,
