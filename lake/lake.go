@@ -19,12 +19,15 @@
 package lake
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -290,6 +293,29 @@ type FileInfo struct {
 	Partition              int
 	StartOffset, EndOffset int64
 	Rows                   int64
+	Size                   int64 // bytes
+}
+
+// Fingerprint is "sha256:" and the hex SHA-256 of files' paths relative to
+// root, with forward slashes, and sizes ("path\tsize\n" lines, sorted): it
+// changes when a file is committed, replaced or removed. The warehouse
+// keys its saved builds by it; the server re-opens the warehouse when it
+// changes.
+func Fingerprint(root string, files []FileInfo) (string, error) {
+	lines := make([]string, 0, len(files))
+	for _, f := range files {
+		rel, err := filepath.Rel(root, f.Path)
+		if err != nil {
+			return "", err
+		}
+		lines = append(lines, fmt.Sprintf("%s\t%d\n", filepath.ToSlash(rel), f.Size))
+	}
+	sort.Strings(lines)
+	h := sha256.New()
+	for _, l := range lines {
+		h.Write([]byte(l))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // Files lists every committed file under root (all families).
@@ -329,6 +355,7 @@ func readMeta(path string, fi *FileInfo) error {
 	if err != nil {
 		return err
 	}
+	fi.Size = st.Size()
 	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +48,9 @@ func TestWriterCommitAndOffsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := FileInfo{Path: filepath.Join(root, "outcomes", "date=2024-05-01", "evalpipe.outcomes+1+0000000000000000010.parquet"), Topic: "evalpipe.outcomes", Partition: 1, StartOffset: 10, EndOffset: 14, Rows: 5}
+	if st, err := os.Stat(want.Path); err == nil {
+		want.Size = st.Size()
+	}
 	if len(files) != 1 || files[0] != want {
 		t.Errorf("Files = %+v, want [%+v]", files, want)
 	}
@@ -97,6 +101,43 @@ func TestParseFileName(t *testing.T) {
 	for _, bad := range []string{"x.parquet", "a+b+c.parquet", ".t+0+1.parquet.tmp", "t+0+1.csv"} {
 		if _, _, _, ok := ParseFileName(bad); ok {
 			t.Errorf("ParseFileName(%q) ok, want not", bad)
+		}
+	}
+}
+
+// Fingerprint names the files by their place in the lake and their size:
+// the same lake moved elsewhere, or listed in another order, keeps it; a
+// file added, removed or of another size changes it.
+func TestFingerprint(t *testing.T) {
+	files := []FileInfo{
+		{Path: "/a/lake/outcomes/date=2024-05-01/x.parquet", Size: 10},
+		{Path: "/a/lake/sessions/date=2024-05-02/y.parquet", Size: 20},
+	}
+	fp := func(root string, fs ...FileInfo) string {
+		t.Helper()
+		s, err := Fingerprint(root, fs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	base := fp("/a/lake", files...)
+	if !strings.HasPrefix(base, "sha256:") || len(base) != len("sha256:")+64 {
+		t.Fatalf("Fingerprint = %q, want sha256: and 64 hex digits", base)
+	}
+	moved := []FileInfo{{Path: "/b/sessions/date=2024-05-02/y.parquet", Size: 20}, {Path: "/b/outcomes/date=2024-05-01/x.parquet", Size: 10}}
+	if got := fp("/b", moved...); got != base {
+		t.Errorf("the same files under another root, in another order: %s, want %s", got, base)
+	}
+	grown := []FileInfo{files[0], {Path: files[1].Path, Size: 21}}
+	for name, got := range map[string]string{
+		"a file added":           fp("/a/lake", append(files, FileInfo{Path: "/a/lake/crisis/date=2024-05-03/z.parquet", Size: 5})...),
+		"a file removed":         fp("/a/lake", files[0]),
+		"a file of another size": fp("/a/lake", grown...),
+		"no files":               fp("/a/lake"),
+	} {
+		if got == base {
+			t.Errorf("%s: the fingerprint did not change", name)
 		}
 	}
 }

@@ -2,12 +2,7 @@ package server
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
 	"sync"
 
 	"github.com/evalpipe/evalpipe/lake"
@@ -78,28 +73,14 @@ func (s *snapshots) close() {
 	}
 }
 
-// lakeFingerprint is the sha256 of the committed files' relative paths and
-// sizes: it changes exactly when the transformer commits a file.
+// lakeFingerprint is lake.Fingerprint of the committed files: it changes
+// exactly when the transformer commits a file.
 func lakeFingerprint(root string) (string, error) {
 	files, err := lake.Files(root)
 	if err != nil {
 		return "", err
 	}
-	lines := make([]string, 0, len(files))
-	for _, f := range files {
-		st, err := os.Stat(f.Path)
-		if err != nil {
-			return "", err
-		}
-		rel, _ := filepath.Rel(root, f.Path)
-		lines = append(lines, fmt.Sprintf("%s\t%d\n", filepath.ToSlash(rel), st.Size()))
-	}
-	sort.Strings(lines)
-	h := sha256.New()
-	for _, l := range lines {
-		h.Write([]byte(l))
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return lake.Fingerprint(root, files)
 }
 
 // openSnapshot opens a warehouse on the lake with wc (the server's

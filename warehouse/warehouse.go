@@ -2,10 +2,8 @@ package warehouse
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -13,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -265,7 +262,7 @@ func metricSQL() (map[string]string, error) {
 var families = append(append([]events.Family{}, events.Families...), events.DeadLetter)
 
 // listLake groups the lake's committed files by family and fingerprints
-// the list (sha256 of relative path and size, sorted).
+// the list (lake.Fingerprint).
 func (w *Warehouse) listLake() (map[events.Family][]string, error) {
 	files, err := lake.Files(w.cfg.Lake)
 	if err != nil {
@@ -273,31 +270,23 @@ func (w *Warehouse) listLake() (map[events.Family][]string, error) {
 	}
 	out := map[events.Family][]string{}
 	w.files = map[string]lakeFile{}
-	var lines []string
 	for _, f := range files {
 		rel, err := filepath.Rel(w.cfg.Lake, f.Path)
 		if err != nil {
 			return nil, err
 		}
-		fam := events.Family(strings.Split(filepath.ToSlash(rel), "/")[0])
-		st, err := os.Stat(f.Path)
-		if err != nil {
-			return nil, fmt.Errorf("warehouse: %w", err)
-		}
+		rel = filepath.ToSlash(rel)
+		fam := events.Family(strings.Split(rel, "/")[0])
 		abs, err := filepath.Abs(f.Path)
 		if err != nil {
 			return nil, err
 		}
 		out[fam] = append(out[fam], abs)
-		w.files[filepath.ToSlash(rel)] = lakeFile{fam: fam, rel: filepath.ToSlash(rel), abs: abs, size: st.Size()}
-		lines = append(lines, fmt.Sprintf("%s\t%d\n", filepath.ToSlash(rel), st.Size()))
+		w.files[rel] = lakeFile{fam: fam, rel: rel, abs: abs, size: f.Size}
 	}
-	sort.Strings(lines)
-	h := sha256.New()
-	for _, l := range lines {
-		h.Write([]byte(l))
+	if w.lakeFP, err = lake.Fingerprint(w.cfg.Lake, files); err != nil {
+		return nil, err
 	}
-	w.lakeFP = "sha256:" + hex.EncodeToString(h.Sum(nil))
 	return out, nil
 }
 
