@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,9 @@ func TestServeSavesItsBuild(t *testing.T) {
 			data := t.TempDir()
 			srv := serve(t, data, "--save-every", every)
 			admin := adminToken(t, srv.stdout.String())
+			var pushed [2]time.Time
 			for batch := range 2 {
+				pushed[batch] = time.Now()
 				if code, out := call(t, "POST", srv.url+"/v1/events", admin, "", referrals("save", 10, 10*batch)); code != 200 {
 					t.Fatalf("push: %d %s", code, out)
 				}
@@ -45,10 +48,40 @@ func TestServeSavesItsBuild(t *testing.T) {
 				}
 				return errb.String()
 			}
+			// /metrics: when the build was last saved, and how long the
+			// refreshes took (one at start, at least one per batch).
+			_, m := call(t, "GET", srv.url+"/metrics", "", "", "")
+			savedAt, refreshes := promValue(t, m, "evalpipe_warehouse_saved_timestamp_seconds"), promValue(t, m, "evalpipe_warehouse_refresh_duration_seconds_count")
+			if refreshes < 3 {
+				t.Errorf("evalpipe_warehouse_refresh_duration_seconds_count = %v, want at least 3", refreshes)
+			}
+			if every == "1ms" && savedAt < float64(pushed[1].Unix()) {
+				t.Errorf("saved at %v, before the second batch was pushed (%d): want a save after it", savedAt, pushed[1].Unix())
+			}
+			if every == "1h" && (savedAt == 0 || savedAt > float64(pushed[0].Unix())) {
+				t.Errorf("saved at %v, want the start's save only, before the first batch was pushed (%d)", savedAt, pushed[0].Unix())
+			}
 			log := report()
 			if got := strings.Contains(log, using); got != (every == "1ms") {
 				t.Fatalf("report kpi beside serve --save-every %s: %q in its log is %v, want %v; the log:\n%s", every, using, got, !got, log)
 			}
 		})
 	}
+}
+
+// promValue is the value of the series named (without labels) in a
+// Prometheus text exposition.
+func promValue(t *testing.T, exposition, name string) float64 {
+	t.Helper()
+	for _, l := range strings.Split(exposition, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			f, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				t.Fatalf("%s: %v", l, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no %s in /metrics:\n%s", name, exposition)
+	return 0
 }

@@ -207,6 +207,7 @@ func (s *Server) refresh(ctx context.Context) error {
 	}
 	wc := s.cfg.Warehouse
 	wc.Save = wc.Save && (s.lastSave.IsZero() || time.Since(s.lastSave) >= s.cfg.SaveEvery)
+	start := time.Now()
 	snap, err := s.openSnapshot(ctx, fp, wc)
 	if err != nil {
 		s.m.refreshes.WithLabelValues("error").Inc()
@@ -219,7 +220,9 @@ func (s *Server) refresh(ctx context.Context) error {
 	s.m.lakeFiles.Set(float64(snap.w.Provenance().LakeFiles))
 	if wc.Save && snap.w.Saved() != "" { // saved now, or the saved build was this lake's
 		s.lastSave = time.Now()
+		s.m.savedAt.Set(float64(s.lastSave.Unix()))
 	}
+	s.m.refreshTime.Observe(time.Since(start).Seconds())
 	s.snaps.swap(snap)
 	s.metricsCache.reset()
 	s.m.refreshes.WithLabelValues("ok").Inc()
