@@ -398,6 +398,12 @@ func TestServe(t *testing.T) {
 			_, body := call(t, "GET", srv.url+"/metrics", "", "", "")
 			return strings.Contains(body, "\nevalpipe_transform_consumer_lag 0\n")
 		})
+		// The pushed bad line reaches the lake's dead letters, and the
+		// gauge at the refresh after.
+		waitFor(t, 30*time.Second, "evalpipe_lake_dead_letters 1", func() bool {
+			_, body := call(t, "GET", srv.url+"/metrics", "", "", "")
+			return strings.Contains(body, "\nevalpipe_lake_dead_letters 1\n")
+		})
 		_, body := call(t, "GET", srv.url+"/metrics", "", "", "")
 		for _, want := range []string{
 			`evalpipe_ingest_lines_total{outcome="ingested",source="push"} 10`,

@@ -213,7 +213,7 @@ func (s *Server) refresh(ctx context.Context) error {
 		s.m.refreshes.WithLabelValues("error").Inc()
 		return err
 	}
-	if c, err := snap.w.Counts(ctx); err == nil {
+	if c, err := snap.w.LakeCounts(ctx); err == nil {
 		s.m.lakeRows.Set(float64(c.LakeRows))
 		s.m.deadLetters.Set(float64(c.DeadLetters))
 	}

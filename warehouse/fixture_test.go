@@ -271,6 +271,14 @@ func TestFixtureCounts(t *testing.T) {
 	if got.Visible != got.Events+got.Corrections+got.Retracted+got.Erased {
 		t.Errorf("Counts do not reconcile: %+v", got)
 	}
+	// LakeCounts: the same two, and nothing else counted.
+	lc, err := w.LakeCounts(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Counts{LakeRows: got.LakeRows, DeadLetters: got.DeadLetters}); lc != want {
+		t.Errorf("LakeCounts = %+v, want %+v", lc, want)
+	}
 }
 
 // TestCountsAsOfMatchPlainCounting checks the counts that come from the

@@ -604,17 +604,46 @@ type Counts struct {
 // Counts counts the lake and the warehouse's view of it.
 func (w *Warehouse) Counts(ctx context.Context) (Counts, error) {
 	var c Counts
-	fields := []*int64{&c.LakeRows, &c.DistinctEventIDs, &c.Visible, &c.Events, &c.Corrections, &c.Retracted, &c.Erased, &c.DeadLetters}
+	if err := w.counts(ctx, c.fields(), nil); err != nil {
+		return Counts{}, err
+	}
+	return c, nil
+}
+
+// LakeCounts is Counts with only LakeRows and DeadLetters filled in: the
+// two that need no pass over the events (the lake's rows come from its
+// Parquet footers). serve sets its gauges from them on every refresh,
+// where all the counts took about 1.5 s at 10M events, as long as a small
+// update of the build.
+func (w *Warehouse) LakeCounts(ctx context.Context) (Counts, error) {
+	var c Counts
+	if err := w.counts(ctx, c.fields(), map[*int64]bool{&c.LakeRows: true, &c.DeadLetters: true}); err != nil {
+		return Counts{}, err
+	}
+	return c, nil
+}
+
+// fields are c's counts in the order of sql/counts.sql's statements.
+func (c *Counts) fields() []*int64 {
+	return []*int64{&c.LakeRows, &c.DistinctEventIDs, &c.Visible, &c.Events, &c.Corrections, &c.Retracted, &c.Erased, &c.DeadLetters}
+}
+
+// counts runs sql/counts.sql's statement for each of fields (only those in
+// only, when it is not nil).
+func (w *Warehouse) counts(ctx context.Context, fields []*int64, only map[*int64]bool) error {
 	stmts := splitStatements(mustSQL("sql/counts.sql"))
 	if len(stmts) != len(fields) {
 		panic(fmt.Sprintf("warehouse: sql/counts.sql has %d statements for %d counts", len(stmts), len(fields)))
 	}
 	for i, st := range stmts {
+		if only != nil && !only[fields[i]] {
+			continue
+		}
 		if err := w.db.QueryRowContext(ctx, st.sql).Scan(fields[i]); err != nil {
-			return Counts{}, fmt.Errorf("warehouse: counts: %w", err)
+			return fmt.Errorf("warehouse: counts: %w", err)
 		}
 	}
-	return c, nil
+	return nil
 }
 
 func mustSQL(name string) string {
