@@ -409,8 +409,8 @@ func TestNHSPolicyTables(t *testing.T) {
 		{Metric: "quotes", Title: "Quotes", Columns: []warehouse.Column{{ID: "theme", Unit: "text"}, {ID: "quote", Unit: "quote"}},
 			Rows: []warehouse.Row{{Label: "access", Cells: []warehouse.Value{{Text: "Dr Smith"}, {Text: "Jo rang me on 07700 900123, Dr Smith too"}}}}},
 		{Metric: "consultation_cases", Title: "Cases", Columns: []warehouse.Column{{ID: "outcome", Unit: "text"}},
-			Rows: []warehouse.Row{{Label: "p-1a2b", Cells: []warehouse.Value{{Text: "recovered"}}}},
-			Note: "Record-level, for internal use in the consultation only"},
+			Rows:        []warehouse.Row{{Label: "p-1a2b", Cells: []warehouse.Value{{Text: "recovered"}}}},
+			RecordLevel: true},
 		{Metric: "pre_post", Title: "Pre/post", Columns: []warehouse.Column{{ID: "before", Unit: "count"}, {ID: "change", Unit: "change"}, {ID: "unit", Unit: "text"}, {ID: "v", Unit: "per_row"}},
 			Rows: []warehouse.Row{{Label: "ae", Cells: []warehouse.Value{count(12), {Value: f(-0.5), Numerator: f(-6), Denominator: f(12)}, {Text: "count"}, count(3)}}}},
 	}}

@@ -71,7 +71,7 @@ func PolicyByName(name string) (Policy, error) {
 //     suppressed figure can be worked out by subtraction from a total;
 //   - every "quote" cell of a Table is passed through Redact (redact.go),
 //     and so are the row labels of a table that has quotes;
-//   - a table whose Note says it is record-level is withheld whole.
+//   - a record-level table (Table.RecordLevel) is withheld whole.
 func NHSPolicy() Policy {
 	p, _ := NHSPolicyWith(NHSOptions{}) // the zero NHSOptions is valid
 	return p
@@ -175,7 +175,7 @@ func (p *cellPolicy) Apply(res *warehouse.Result, cat []warehouse.Metric) *wareh
 // table applies the cell rule to every cell of t by its column's unit,
 // redacts quotes, and withholds a record-level table whole.
 func (p *cellPolicy) table(t *warehouse.Table) {
-	if recordLevel(t) {
+	if t.RecordLevel {
 		t.Rows = nil
 		t.Note = "withheld: a record-level table is for internal use only and is not published under policy " + p.name
 		return
@@ -225,13 +225,6 @@ func cellUnit(t *warehouse.Table, r, c int) string {
 		}
 	}
 	return "" // judged by shape
-}
-
-// recordLevel reports whether t lists people rather than aggregates. The
-// warehouse says so only in the Note ("Record-level, for internal use ...");
-// a field on Table would be sturdier.
-func recordLevel(t *warehouse.Table) bool {
-	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(t.Note)), "record-level")
 }
 
 // cell applies the small-number rule to one value. v is already a copy.

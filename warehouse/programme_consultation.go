@@ -346,7 +346,8 @@ func caseTable(cs []packCase) Table {
 			{ID: "anx_first", Title: "Anxiety first", Unit: "score"},
 			{ID: "anx_last", Title: "Anxiety last", Unit: "score"},
 		},
-		Note: "Record-level, for internal use in the consultation only: rows are named by the person's pseudonym (keyed at ingest), never by a direct identifier or the source's referral id."}
+		Note:        "Record-level, for internal use in the consultation only: rows are named by the person's pseudonym (keyed at ingest), never by a direct identifier or the source's referral id.",
+		RecordLevel: true}
 	score := func(f sql.NullFloat64) Value {
 		if !f.Valid {
 			return Value{}

@@ -271,6 +271,9 @@ func TestConsultationPack(t *testing.T) {
 	checkProg(t, "recovery G1", gp["G1"], 1, nan, nan)
 	checkProg(t, "recovery G2", gp["G2"], 0, nan, nan)
 	cases := progTable(t, res, "consultation_cases")
+	if !cases.RecordLevel {
+		t.Error("consultation_cases lists people, yet is not RecordLevel: a publishing policy would not withhold it")
+	}
 	var got []string
 	for _, r := range cases.Rows {
 		got = append(got, r.Label+":"+r.Cells[0].Text)

@@ -37,6 +37,9 @@ type Table struct {
 	Columns []Column `json:"columns"`
 	Rows    []Row    `json:"rows"`
 	Note    string   `json:"note,omitempty"`
+	// RecordLevel says the rows are people (by pseudonym), not aggregates:
+	// a publishing disclosure policy withholds the table whole.
+	RecordLevel bool `json:"record_level,omitempty"`
 }
 
 // Column describes a table column. Unit is as Metric.Unit (count,
