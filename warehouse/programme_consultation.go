@@ -189,10 +189,17 @@ func (w *Warehouse) ConsultationPack(ctx context.Context, p Period, worker strin
 		return nil, err
 	}
 	from, to := day(p.From), day(p.To)
+	// The anxiety measure behind the recovery rates: the KPI report's note
+	// for the service and period (GAD-7 for every referral only when no
+	// problem-specific measure has thresholds configured).
+	mix, err := w.anxietyMix(ctx, from, to, service)
+	if err != nil {
+		return nil, err
+	}
 
 	t := Table{Metric: "consultation_pack", Title: "Recovery consultation: clinician " + worker + " and service " + service,
 		Columns: []Column{{ID: "unit", Title: "Unit", Unit: "text"}, {ID: "clinician", Title: "Clinician", Unit: "per_row"}, {ID: "service", Title: "Service", Unit: "per_row"}},
-		Note:    gad7Note}
+		Note:    mix.note(w.cfg.Evaluation.Thresholds)}
 	for _, id := range packMetrics {
 		c := catalogueEntry(id)
 		byDim, err := w.metricByDims(ctx, id, []string{"", "worker_id"}, from, to, service)

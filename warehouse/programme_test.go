@@ -287,6 +287,31 @@ func TestConsultationPack(t *testing.T) {
 	}
 }
 
+// The pack's note names the anxiety measure its recovery rates use, as
+// the KPI report's outcome metrics do for the same service and period:
+// GAD-7 for every referral with no problem-specific thresholds; with
+// PCL-5's configured, t02 (PTSD, PCL-5 scored) is measured on it.
+func TestConsultationPackAnxietyNote(t *testing.T) {
+	for _, ev := range []Evaluation{{}, {Thresholds: testThresholds}} {
+		w := openProgramme(t, ev)
+		res, err := w.ConsultationPack(context.Background(), q1(), "c01")
+		if err != nil {
+			t.Fatal(err)
+		}
+		note := progTable(t, res, "consultation_pack").Note
+		kpi, err := w.TalkingTherapies(context.Background(), q1(), res.Service)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(kpi.Metrics["recovery_rate"].Note, note) {
+			t.Errorf("thresholds %v: pack note %q, want the KPI recovery_rate note's %q", ev.Thresholds, note, kpi.Metrics["recovery_rate"].Note)
+		}
+		if configured := len(ev.Thresholds) > 0; configured != (note != gad7Note) || configured && !strings.Contains(note, "pcl5 1") {
+			t.Errorf("thresholds %v: pack note %q", ev.Thresholds, note)
+		}
+	}
+}
+
 func TestProgrammeRepresentation(t *testing.T) {
 	// Received in the quarter, all programmes: white p01 p04 p05 t07 = 4,
 	// asian p02 p08 = 2, black p03 t08 = 2, mixed t06 = 1 (p06 not stated:
