@@ -71,7 +71,9 @@ func PolicyByName(name string) (Policy, error) {
 //     suppressed figure can be worked out by subtraction from a total;
 //   - every "quote" cell of a Table is passed through Redact (redact.go),
 //     and so are the row labels of a table that has quotes;
-//   - a record-level table (Table.RecordLevel) is withheld whole.
+//   - a record-level table (Table.RecordLevel) is withheld whole;
+//   - counts the warehouse wrote into notes get the count rule too
+//     (notecounts.go).
 func NHSPolicy() Policy {
 	p, _ := NHSPolicyWith(NHSOptions{}) // the zero NHSOptions is valid
 	return p
@@ -106,7 +108,7 @@ func NHSPolicyWith(o NHSOptions) (Policy, error) {
 	}
 	return &cellPolicy{
 		name: PolicyNHS, threshold: 5, base: 5,
-		rules:  []resultRule{complementary},
+		rules:  []resultRule{complementary, noteCounts},
 		redact: newRedactor(o.StaffNames),
 	}, nil
 }

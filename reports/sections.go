@@ -3,7 +3,6 @@ package reports
 import (
 	"fmt"
 	"math"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,9 +89,6 @@ func newDocument(name, title string, res *warehouse.Result, cat []warehouse.Metr
 		Name: name, Title: title, Period: kr.Period, Service: kr.Service,
 		Policy: kr.Policy, Internal: kr.Internal, Note: kr.Note, Prov: kr.Provenance,
 		pub: kr.res, kr: kr,
-	}
-	if p.Name() == PolicyNHS {
-		scrubNotes(d.pub)
 	}
 	d.tableIDs = tableIDs(d.pub.Tables)
 	// Only the definitions of what the document shows: every metric of
@@ -359,62 +355,6 @@ var plainLabels = map[string]string{
 	"mean_review_sessions_recovered":        "Mean review sessions, recovered",
 	"mean_review_sessions_not_recovered":    "Mean review sessions, not recovered",
 	"adsm_use_rate":                         "Problem-specific anxiety measure used",
-}
-
-// countWords are the words after a number in a warehouse note that make
-// the number a count of people or records ("3 paired", "2 of 4 coded").
-var countInNote = regexp.MustCompile(`\b(\d+)(\s+(?:of\s+\d+\s+)?(?:paired|moved|people|person|persons|excluded|with|admission|admissions|admission\(s\)|record|records|record\(s\)|coded|clinicians?|compared|themes?|pieces?))\b`)
-var ofCount = regexp.MustCompile(`\bof (\d+) (compared|coded)`)
-
-// scrubNotes applies the count rule to the numbers in the warehouse's
-// notes, which the policy passes through as text: a count of people below
-// 5 becomes "fewer than 5", any other is rounded to 5.
-func scrubNotes(res *warehouse.Result) {
-	for id, v := range res.Metrics {
-		v.Note = scrubNote(v.Note)
-		res.Metrics[id] = v
-	}
-	for _, dims := range res.Breakdowns {
-		for _, g := range dims {
-			for k, v := range g {
-				v.Note = scrubNote(v.Note)
-				g[k] = v
-			}
-		}
-	}
-	for i := range res.Tables {
-		t := &res.Tables[i]
-		t.Note = scrubNote(t.Note)
-		for r := range t.Rows {
-			for c := range t.Rows[r].Cells {
-				t.Rows[r].Cells[c].Note = scrubNote(t.Rows[r].Cells[c].Note)
-			}
-		}
-	}
-}
-
-func scrubNote(s string) string {
-	if s == "" {
-		return s
-	}
-	fix := func(n string) string {
-		x, err := strconv.Atoi(n)
-		if err != nil {
-			return n
-		}
-		if x > 0 && x < 5 {
-			return "fewer than 5"
-		}
-		return strconv.Itoa(int(math.Round(float64(x)/5) * 5))
-	}
-	s = ofCount.ReplaceAllStringFunc(s, func(m string) string {
-		sub := ofCount.FindStringSubmatch(m)
-		return "of " + fix(sub[1]) + " " + sub[2]
-	})
-	return countInNote.ReplaceAllStringFunc(s, func(m string) string {
-		sub := countInNote.FindStringSubmatch(m)
-		return fix(sub[1]) + sub[2]
-	})
 }
 
 // methodDate is a date for a methodology paragraph.
