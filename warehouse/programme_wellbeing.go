@@ -398,7 +398,7 @@ func pamTable(ps []pair) (Table, Value) {
 		}
 	}
 	t := Table{Metric: "pam_level_shift", Title: "PAM level at baseline (rows) and follow-up (columns)",
-		Note: fmt.Sprintf("%g paired; %g moved up at least one level", n, up)}
+		Note: fmt.Sprintf("%.0f paired; %.0f moved up at least one level", n, up)}
 	for l := 1; l <= 4; l++ {
 		t.Columns = append(t.Columns, Column{ID: fmt.Sprintf("follow_up_level_%d", l), Title: fmt.Sprintf("Follow-up level %d", l), Unit: "count"})
 	}

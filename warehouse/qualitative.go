@@ -237,7 +237,7 @@ func (w *Warehouse) themes(ctx context.Context, res *Result, p Period, service s
 		shares[tc.code] = sh
 		freq.Rows = append(freq.Rows, Row{Label: tc.code, Cells: []Value{{Value: ptr(tc.n)}, sh}})
 	}
-	freq.Note = fmt.Sprintf("%g coded pieces of feedback (latest coding of each); a piece may carry several codes", total)
+	freq.Note = fmt.Sprintf("%.0f coded pieces of feedback (latest coding of each); a piece may carry several codes", total)
 	respCols := withExtra(feedbackRespondents, respTotal)
 	respCols = keepPresent(respCols, respTotal)
 	byResp := groupShareTable("theme_frequency", "Themes by respondent group: share of the group's coded feedback", ranked, respCols,
@@ -245,7 +245,7 @@ func (w *Warehouse) themes(ctx context.Context, res *Result, p Period, service s
 	byOut := groupShareTable("theme_frequency", "Themes by outcome group: share of the group's coded feedback", ranked,
 		[]string{outcomeRecovered, outcomeNotRecovered}, outTotal, func(tc *themeCount) map[string]float64 { return tc.byOutcome })
 	linked := outTotal[outcomeRecovered] + outTotal[outcomeNotRecovered]
-	byOut.Note = fmt.Sprintf("outcome of the respondent's talking-therapies episode in the recovery cohort (finished, paired, at caseness at first), linked by referral_id or else by person (latest such episode ended by the feedback date); %g of %g coded pieces linkable", linked, total)
+	byOut.Note = fmt.Sprintf("outcome of the respondent's talking-therapies episode in the recovery cohort (finished, paired, at caseness at first), linked by referral_id or else by person (latest such episode ended by the feedback date); %.0f of %.0f coded pieces linkable", linked, total)
 	res.Tables = append(res.Tables, freq, byResp, byOut)
 	v := Value{Value: ptr(total), Note: "coded pieces of feedback; per code see the breakdown by code and the tables"}
 	res.Metrics["theme_frequency"] = v
@@ -387,7 +387,7 @@ func (w *Warehouse) youSaidWeDid(ctx context.Context, res *Result, p Period, ser
 		}
 	}
 	res.Metrics["you_said_we_did"] = Value{Value: ptr(float64(len(t.Rows))), Numerator: ptr(answered),
-		Note: fmt.Sprintf("themes; %g with an action", answered)}
+		Note: fmt.Sprintf("themes; %.0f with an action", answered)}
 	return nil
 }
 
