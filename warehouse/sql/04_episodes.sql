@@ -119,9 +119,13 @@ pairs AS (
         -- distinct dates, written as arg_min/arg_max and min < max: the
         -- same values as first/last(... ORDER BY ...) and
         -- count(DISTINCT score_date) >= 2 (score_date is never NULL here),
-        -- in an aggregate that can spill to disk under Config.MemoryLimit
-        arg_min(total, (occurred_at, event_id)) AS first_score,
-        arg_max(total, (occurred_at, event_id)) AS last_score,
+        -- in an aggregate that can spill to disk under Config.MemoryLimit.
+        -- The order is a sort key (a BLOB that compares as the pair does;
+        -- neither is NULL here): as a struct, (occurred_at, event_id),
+        -- the statement took 3.6-3.7 s at 10M events against 3.1-3.4 s,
+        -- the same table (EXCEPT ALL both ways empty).
+        arg_min(total, create_sort_key(occurred_at, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST')) AS first_score,
+        arg_max(total, create_sort_key(occurred_at, 'ASC NULLS LAST', event_id, 'ASC NULLS LAST')) AS last_score,
         min(score_date) < max(score_date) AS paired
     FROM in_episode
     GROUP BY referral_id, measure
