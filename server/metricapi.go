@@ -55,7 +55,7 @@ type metricResponse struct {
 }
 
 // metricAPI is GET /api/metrics/{id}?from=YYYY-MM&to=YYYY-MM&service=ID.
-// The default period is the 12 months ending with the latest month of data.
+// The default period is the 12 months ending with the month of the latest referral.
 func (s *Server) metricAPI(w http.ResponseWriter, r *http.Request, rq *request) int {
 	id := r.PathValue("id")
 	var meta *warehouse.Metric

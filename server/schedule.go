@@ -15,7 +15,7 @@ import (
 
 // Schedule is one report written on a schedule: on a cron expression, or
 // once on a date. Its period is either From/To, or a Period relative to the
-// run, or (neither) the 12 months ending with the latest month of data.
+// run, or (neither) the 12 months ending with the month of the latest referral.
 //
 //	schedules:
 //	  - {report: kpi, cron: "0 6 1 * *", period: last_month}
@@ -51,7 +51,7 @@ const (
 )
 
 // reportWriter writes one report for the months from..to (empty: the 12
-// months ending with the latest month of data) into dir.
+// months ending with the month of the latest referral) into dir.
 type reportWriter func(ctx context.Context, s *Server, snap *snapshot, from, to, service, dir string) ([]string, error)
 
 // reportWriters are the reports a schedule may name: those that `evalpipe
@@ -265,7 +265,7 @@ func (s *Server) WriteScheduled(ctx context.Context, sc Schedule, now time.Time)
 }
 
 // WriteReport writes the KPI report for the 12 months ending with the
-// latest month of data now, as the default schedule does.
+// month of the latest referral, as the default schedule does.
 func (s *Server) WriteReport(ctx context.Context, now time.Time) ([]string, error) {
 	return s.WriteScheduled(ctx, Schedule{Report: "kpi", Cron: s.cfg.ReportSchedule}, now)
 }

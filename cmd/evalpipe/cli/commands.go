@@ -321,7 +321,7 @@ func demoCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 }
 
 func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
-	from := fs.String("from", "", "first month YYYY-MM (default: 12 months ending with the latest month of data)")
+	from := fs.String("from", "", "first month YYYY-MM (default: the 12 months ending with the month of the latest referral received)")
 	to := fs.String("to", "", "last month YYYY-MM")
 	service := fs.String("service", "", "one service id (default: all)")
 	format := fs.String("format", "", "html | md | json | csv | csv-tables | pdf: only that format, into --out ('-': to stdout); default: every format, into --out")
@@ -424,7 +424,8 @@ func reportCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 }
 
 // kpiResult computes the talking-therapies result for the requested period,
-// defaulting to the 12 months that end with the latest month of data.
+// defaulting to the 12 months that end with the month of the latest referral
+// received (referrals.received_date).
 func kpiResult(ctx context.Context, w *warehouse.Warehouse, from, to, service string) (*warehouse.Result, error) {
 	if from == "" || to == "" {
 		last, err := latestMonth(ctx, w)

@@ -22,7 +22,7 @@ import (
 func runCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 	var inputs listFlag
 	fs.Var(&inputs, "input", "source file or folder (repeatable); default: generate a demo service under DATA/demo")
-	from := fs.String("from", "", "first month of the report period, YYYY-MM (default: 12 months ending with the latest month of data)")
+	from := fs.String("from", "", "first month of the report period, YYYY-MM (default: the 12 months ending with the month of the latest referral received)")
 	to := fs.String("to", "", "last month of the report period, YYYY-MM")
 	out := fs.String("out", "", "folder for the reports (default DATA/reports)")
 	strict := fs.Bool("strict", false, "exit 1 when any input line is dead-lettered")
