@@ -172,7 +172,11 @@ func (s *Server) execute(ctx context.Context, snap *snapshot, text, role string)
 		return nil, refused("query: %v", warehouse.ErrNotReadOnly)
 	}
 	if role != RoleAdmin {
-		if err := evaluatorPolicy(parsed.Statements[0]); err != nil {
+		shadowed, err := unreadableNames(ctx, snap)
+		if err != nil {
+			return nil, s.classify(ctx, err)
+		}
+		if err := evaluatorPolicy(parsed.Statements[0], shadowed); err != nil {
 			return nil, err
 		}
 	}
@@ -213,15 +217,46 @@ var evaluatorRelations = map[string]bool{
 // lake, where the raw feedback text is.
 var evaluatorFunctions = map[string]bool{"range": true, "generate_series": true, "unnest": true}
 
+// unreadableNames are the names of the database's relations, in every
+// catalog and schema, that evaluators may not read (lower case).
+func unreadableNames(ctx context.Context, snap *snapshot) (map[string]bool, error) {
+	rows, err := snap.w.DB().QueryContext(ctx, "SELECT lower(table_name) FROM duckdb_tables() UNION SELECT lower(view_name) FROM duckdb_views()")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		if !evaluatorRelations[n] {
+			out[n] = true
+		}
+	}
+	return out, rows.Err()
+}
+
 // evaluatorPolicy walks DuckDB's parse tree of the query and refuses any
-// relation or table function not listed above (CTE names excepted).
-func evaluatorPolicy(stmt json.RawMessage) error {
+// relation or table function not listed above. A name a WITH clause
+// defines is allowed too, but only unqualified (main.events is never a
+// CTE), and no WITH name may be that of a relation evaluators may not
+// read (unreadable): inside its own definition, or in a CTE before it,
+// the name still means the relation, so "WITH events AS (SELECT * FROM
+// events)" would read the raw events.
+func evaluatorPolicy(stmt json.RawMessage, unreadable map[string]bool) error {
 	var tree any
 	if err := json.Unmarshal(stmt, &tree); err != nil {
 		return err
 	}
 	ctes := map[string]bool{}
-	var tables, funcs []string
+	type tableRef struct {
+		name      string
+		qualified bool
+	}
+	var tables []tableRef
+	var funcs []string
 	var walk func(v any)
 	walk = func(v any) {
 		switch n := v.(type) {
@@ -240,7 +275,9 @@ func evaluatorPolicy(stmt json.RawMessage) error {
 			switch n["type"] {
 			case "BASE_TABLE":
 				if t, ok := n["table_name"].(string); ok {
-					tables = append(tables, t)
+					schema, _ := n["schema_name"].(string)
+					catalog, _ := n["catalog_name"].(string)
+					tables = append(tables, tableRef{name: t, qualified: schema != "" || catalog != ""})
 				}
 			case "TABLE_FUNCTION":
 				if f, ok := n["function"].(map[string]any); ok {
@@ -264,10 +301,15 @@ func evaluatorPolicy(stmt json.RawMessage) error {
 			return refused("%s(...) is not available to evaluators: query the warehouse views (referrals, sessions, scores, episodes, session_facts, feedback_consented), not files", f)
 		}
 	}
+	for c := range ctes {
+		if unreadable[c] {
+			return refused("WITH %s: the name of a relation that is not available to evaluators; give the subquery another name", c)
+		}
+	}
 	for _, t := range tables {
-		lt := strings.ToLower(t)
-		if !evaluatorRelations[lt] && !ctes[lt] {
-			return refused("relation %q is not available to evaluators; the pseudonymised views are referrals, sessions, scores, episodes, session_facts, measure_thresholds and feedback_consented (free text only where consent was given)", t)
+		lt := strings.ToLower(t.name)
+		if !evaluatorRelations[lt] && (t.qualified || !ctes[lt]) {
+			return refused("relation %q is not available to evaluators; the pseudonymised views are referrals, sessions, scores, episodes, session_facts, measure_thresholds and feedback_consented (free text only where consent was given)", t.name)
 		}
 	}
 	return nil

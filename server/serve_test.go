@@ -347,6 +347,16 @@ func TestServe(t *testing.T) {
 			{"read_csv admin", admin, "SELECT * FROM read_csv('/etc/passwd')", 400, "sandbox"},
 			{"read_text admin", admin, "SELECT * FROM read_text('/etc/passwd')", 400, "sandbox"},
 			{"raw events evaluator", evaluator, "SELECT text FROM events", 400, "not available to evaluators"},
+			{"raw events through a CTE of their name", evaluator, "WITH events AS (SELECT * FROM main.events) SELECT text FROM events", 400, "not available to evaluators"},
+			{"raw events through a CTE that names itself", evaluator, "WITH events AS (SELECT * FROM events) SELECT text FROM events", 400, "not available to evaluators"},
+			{"raw events through a CTE shadowing an allowed name", evaluator, "WITH referrals AS (SELECT * FROM memory.main.events) SELECT text FROM referrals", 400, "not available to evaluators"},
+			{"saved build's tables", evaluator, "SELECT * FROM saved_build.main.corrections", 400, "not available to evaluators"},
+			{"summarize events", evaluator, "SUMMARIZE events", 400, "statements are not allowed"},
+			{"summarize events in a subquery", evaluator, "SELECT * FROM (SUMMARIZE events)", 400, "not available"},
+			{"summarize a query of events", evaluator, "SUMMARIZE SELECT text FROM events", 400, "statements are not allowed"},
+			{"describe events", evaluator, "DESCRIBE events", 400, "statements are not allowed"},
+			{"from-first events", evaluator, "FROM events SELECT text", 400, "statements are not allowed"},
+			{"pivot events", evaluator, "PIVOT events ON type USING first(text)", 400, "statements are not allowed"},
 			{"lake file evaluator", evaluator, "SELECT * FROM 'lake/feedback/x.parquet'", 400, "not available to evaluators"},
 			{"copy", admin, "COPY (SELECT 1) TO '/tmp/evalpipe-x.csv'", 400, "COPY statements are not allowed"},
 			{"attach", admin, "ATTACH '/tmp/x.db'", 400, "ATTACH statements are not allowed"},
@@ -368,6 +378,15 @@ func TestServe(t *testing.T) {
 		}
 		if _, err := os.Stat("/tmp/evalpipe-x.csv"); err == nil {
 			t.Error("COPY wrote a file")
+		}
+		// WITH still works for evaluators, under a new name or an allowed one.
+		for _, q := range []string{
+			"WITH r AS (SELECT * FROM referrals) SELECT count(*) FROM r",
+			"WITH referrals AS (SELECT * FROM main.referrals) SELECT count(*) FROM referrals",
+		} {
+			if n, ok := queryCount(t, srv.url, evaluator, q); !ok || n != 30 {
+				t.Errorf("%s: %d, %v; want 30", q, n, ok)
+			}
 		}
 	})
 
