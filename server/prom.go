@@ -16,6 +16,7 @@ type metrics struct {
 	refreshes     *prometheus.CounterVec // outcome
 	refreshTime   prometheus.Histogram
 	savedAt       prometheus.Gauge
+	saveFailures  prometheus.Counter
 	reportRuns    *prometheus.CounterVec // outcome
 	queries       *prometheus.CounterVec // status
 	queryDuration prometheus.Histogram
@@ -39,6 +40,9 @@ func newMetrics() *metrics {
 			Buckets: prometheus.ExponentialBuckets(0.25, 2, 11), // 0.25 s to 256 s: a national year's whole build is about a minute
 		}),
 		savedAt: prometheus.NewGauge(prometheus.GaugeOpts{Name: "evalpipe_warehouse_saved_timestamp_seconds", Help: "When a refresh last saved the warehouse build to DATA/warehouse (or found the saved build was the lake's), Unix time; 0 before any. Refreshes update from that build."}),
+		saveFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "evalpipe_warehouse_save_failures_total", Help: "Refreshes whose save of the warehouse build failed (a full or unwritable DATA/warehouse: see the log). The next try is --save-every later.",
+		}),
 		reportRuns: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "evalpipe_report_runs_total", Help: "Scheduled report runs by outcome.",
 		}, []string{"outcome"}),
@@ -50,7 +54,7 @@ func newMetrics() *metrics {
 		}),
 		consumerLag: prometheus.NewGauge(prometheus.GaugeOpts{Name: "evalpipe_transform_consumer_lag", Help: "Messages in Kafka not yet committed by the transformer, summed over partitions (sampled at refresh)."}),
 	}
-	m.reg.MustRegister(m.ingestLines, m.lakeRows, m.lakeFiles, m.deadLetters, m.refreshes, m.refreshTime, m.savedAt, m.reportRuns,
+	m.reg.MustRegister(m.ingestLines, m.lakeRows, m.lakeFiles, m.deadLetters, m.refreshes, m.refreshTime, m.savedAt, m.saveFailures, m.reportRuns,
 		m.queries, m.queryDuration, m.consumerLag,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m

@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -25,18 +26,7 @@ func TestServeSavesItsBuild(t *testing.T) {
 			data := t.TempDir()
 			srv := serve(t, data, "--save-every", every)
 			admin := adminToken(t, srv.stdout.String())
-			var pushed [2]time.Time
-			for batch := range 2 {
-				pushed[batch] = time.Now()
-				if code, out := call(t, "POST", srv.url+"/v1/events", admin, "", referrals("save", 10, 10*batch)); code != 200 {
-					t.Fatalf("push: %d %s", code, out)
-				}
-				want := float64(10 * (batch + 1))
-				waitFor(t, 60*time.Second, "the batch in /api/metrics", func() bool {
-					v, ok := metricValue(t, srv.url, admin)
-					return ok && v == want
-				})
-			}
+			pushed := pushTwoBatches(t, srv, admin, "save")
 			// The refresh that showed the second batch has saved (or not)
 			// before its snapshot was swapped in.
 			report := func() string {
@@ -84,4 +74,59 @@ func promValue(t *testing.T, exposition, name string) float64 {
 	}
 	t.Fatalf("no %s in /metrics:\n%s", name, exposition)
 	return 0
+}
+
+// A save that fails (here DATA/warehouse is a file, so the directory cannot
+// be made; a full disk fails the same way) is not tried again on every
+// refresh: each try writes the whole build. It waits --save-every like a
+// good save, the refreshes go on updating in memory, and /metrics counts
+// the failures.
+func TestServeSaveFailureWaits(t *testing.T) {
+	for _, every := range []string{"1ms", "1h"} {
+		t.Run("save-every "+every, func(t *testing.T) {
+			data := t.TempDir()
+			if err := os.WriteFile(filepath.Join(data, "warehouse"), []byte("not a directory\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			srv := serve(t, data, "--save-every", every)
+			admin := adminToken(t, srv.stdout.String())
+			pushTwoBatches(t, srv, admin, "savefail")
+			_, m := call(t, "GET", srv.url+"/metrics", "", "", "")
+			failures, refreshes := promValue(t, m, "evalpipe_warehouse_save_failures_total"), promValue(t, m, "evalpipe_warehouse_refresh_duration_seconds_count")
+			if refreshes < 3 {
+				t.Fatalf("evalpipe_warehouse_refresh_duration_seconds_count = %v, want at least 3", refreshes)
+			}
+			if saved := promValue(t, m, "evalpipe_warehouse_saved_timestamp_seconds"); saved != 0 {
+				t.Errorf("evalpipe_warehouse_saved_timestamp_seconds = %v with no save possible, want 0", saved)
+			}
+			switch every {
+			case "1h": // the start's try only
+				if failures != 1 {
+					t.Errorf("save failures = %v over %v refreshes with --save-every 1h, want 1 (the first refresh's)", failures, refreshes)
+				}
+			case "1ms": // every refresh tries
+				if failures != refreshes {
+					t.Errorf("save failures = %v over %v refreshes with --save-every 1ms, want one each", failures, refreshes)
+				}
+			}
+		})
+	}
+}
+
+// pushTwoBatches pushes ten referrals, waits until /api/metrics counts
+// them, then ten more; it returns when each batch was pushed.
+func pushTwoBatches(t *testing.T, srv *running, admin, prefix string) (pushed [2]time.Time) {
+	t.Helper()
+	for batch := range 2 {
+		pushed[batch] = time.Now()
+		if code, out := call(t, "POST", srv.url+"/v1/events", admin, "", referrals(prefix, 10, 10*batch)); code != 200 {
+			t.Fatalf("push: %d %s", code, out)
+		}
+		want := float64(10 * (batch + 1))
+		waitFor(t, 60*time.Second, "the batch in /api/metrics", func() bool {
+			v, ok := metricValue(t, srv.url, admin)
+			return ok && v == want
+		})
+	}
+	return pushed
 }

@@ -30,7 +30,7 @@ type Server struct {
 	draining     atomic.Bool // shutting down: refuse pushes
 	transformUp  atomic.Bool
 	metricsCache resultCache
-	lastSave     time.Time // when a refresh's build was last saved (or was the saved one); refresh only
+	lastSave     time.Time // when a refresh last tried to save its build (or found it saved); refresh only
 	reportMu     sync.Mutex
 	mux          *http.ServeMux
 }
@@ -218,9 +218,16 @@ func (s *Server) refresh(ctx context.Context) error {
 		s.m.deadLetters.Set(float64(c.DeadLetters))
 	}
 	s.m.lakeFiles.Set(float64(snap.w.Provenance().LakeFiles))
-	if wc.Save && snap.w.Saved() != "" { // saved now, or the saved build was this lake's
+	if wc.Save && wc.SaveDir != "" {
+		// A failed save (DATA/warehouse full or unwritable; the warehouse
+		// logged why) waits --save-every like a good one: each try copies
+		// or writes the whole build, too much to repeat on every refresh.
 		s.lastSave = time.Now()
-		s.m.savedAt.Set(float64(s.lastSave.Unix()))
+		if snap.w.Saved() != "" { // saved now, or the saved build was this lake's
+			s.m.savedAt.Set(float64(s.lastSave.Unix()))
+		} else {
+			s.m.saveFailures.Inc()
+		}
 	}
 	s.m.refreshTime.Observe(time.Since(start).Seconds())
 	s.snaps.swap(snap)
