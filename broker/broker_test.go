@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -236,5 +237,87 @@ func TestKcatListsTopics(t *testing.T) {
 		if want := fmt.Sprintf("topic %q with %d partitions", topic, k.Partitions); !strings.Contains(string(out), want) {
 			t.Errorf("kcat -L does not list %s:\n%s", want, out)
 		}
+	}
+}
+
+// TestLogRollsSmallSegments: the log rolls at SegmentBytes, not kfake's
+// 100 MiB, because a starting broker reads every partition at once a whole
+// segment at a time (a national year's log peaked at 1.9 GiB loading with
+// 100 MiB segments, 0.5 GiB with 16 MiB), and what was written across
+// several segments is all read back after a restart.
+func TestLogRollsSmallSegments(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "broker")
+	k := kconf(t)
+	topic := k.Topics()[0]
+	b := start(t, dir, k)
+
+	const size = 64 << 10 // incompressible values: the bytes on disk are these
+	n := 5 * broker.SegmentBytes / 2 / size
+	conn, err := kafka.DialLeader(ctx, "tcp", b.Addrs()[0], topic, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	const perBatch = 8 // 512 KiB, under the broker's message.max.bytes
+	for i := 0; i < n; i += perBatch {
+		var msgs []kafka.Message
+		for range perBatch {
+			v := make([]byte, size)
+			for j := range v {
+				v[j] = byte(rnd.Uint32())
+			}
+			msgs = append(msgs, kafka.Message{Value: v})
+		}
+		if _, err := conn.WriteMessages(msgs...); err != nil {
+			t.Fatalf("produce: %v", err)
+		}
+	}
+	conn.Close()
+	if err := b.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	segs, err := filepath.Glob(filepath.Join(dir, "log", "partitions", topic+"-0", "*.dat"))
+	if err != nil || len(segs) == 0 {
+		t.Fatalf("no segment files of %s-0 under %s (%v): has kfake's layout changed?", topic, dir, err)
+	}
+	var total int64
+	for _, s := range segs {
+		fi, err := os.Stat(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
+		if fi.Size() > broker.SegmentBytes+perBatch*(size+1024) { // one batch may cross the line
+			t.Errorf("segment %s is %d bytes, want at most %d and a batch", filepath.Base(s), fi.Size(), broker.SegmentBytes)
+		}
+	}
+	if want := int(total/broker.SegmentBytes) + 1; len(segs) < want-1 {
+		t.Errorf("%d segment files for %d bytes, want about %d", len(segs), total, want)
+	}
+
+	b = start(t, dir, k)
+	defer b.Close()
+	conn, err = kafka.DialLeader(ctx, "tcp", b.Addrs()[0], topic, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	first, last, err := conn.ReadOffsets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantN := (n + perBatch - 1) / perBatch * perBatch
+	if first != 0 || last != int64(wantN) {
+		t.Fatalf("after restart the partition holds offsets %d to %d, want 0 to %d", first, last, wantN)
+	}
+	// the last message, in the last segment, reads back whole
+	if _, err := conn.Seek(last-1, kafka.SeekAbsolute); err != nil {
+		t.Fatal(err)
+	}
+	m, err := conn.ReadMessage(2 * size)
+	if err != nil || len(m.Value) != size {
+		t.Fatalf("last message after restart: %d bytes, %v; want %d bytes", len(m.Value), err, size)
 	}
 }
