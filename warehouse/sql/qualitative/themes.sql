@@ -53,8 +53,9 @@ outcome AS (
 -- The codes are unnested from the one coding row (a coding without codes
 -- gives one row, code NULL): joined to the coding a second time to unnest
 -- it, the query ran the coding window twice, and at 40M events it took
--- 40-50 MiB more at its peak (485-570 MiB over its start against 445,
--- /proc VmHWM, two runs each over a saved build) and 0.2 s longer.
+-- 474-558 MiB over its start against 435 (/proc VmHWM, reset before each
+-- run; four runs against two, over a saved build) and 1.42-1.63 s
+-- against 1.33-1.41.
 SELECT
     f.feedback_id,
     coalesce(f.respondent, 'unknown') AS respondent,
