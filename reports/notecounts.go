@@ -31,7 +31,7 @@ var anxietyNoteCount = regexp.MustCompile(`(^|[^\w-])(\d{1,3}(?:,\d{3})+|\d+)\b`
 
 // noteCounts is the resultRule that scrubs the counts in out's notes.
 func noteCounts(p *cellPolicy, _, out *warehouse.Result, _ map[string]string) {
-	scrub := func(s string) string { return p.scrubNote(s) }
+	scrub := p.scrubNote
 	for id, v := range out.Metrics {
 		v.Note = scrub(v.Note)
 		out.Metrics[id] = v

@@ -172,11 +172,7 @@ func (s *Server) execute(ctx context.Context, snap *snapshot, text, role string)
 		return nil, refused("query: %v", warehouse.ErrNotReadOnly)
 	}
 	if role != RoleAdmin {
-		shadowed, err := unreadableNames(ctx, snap)
-		if err != nil {
-			return nil, s.classify(ctx, err)
-		}
-		if err := evaluatorPolicy(parsed.Statements[0], shadowed); err != nil {
+		if err := evaluatorPolicy(parsed.Statements[0], snap.unreadable); err != nil {
 			return nil, err
 		}
 	}
@@ -218,9 +214,10 @@ var evaluatorRelations = map[string]bool{
 var evaluatorFunctions = map[string]bool{"range": true, "generate_series": true, "unnest": true}
 
 // unreadableNames are the names of the database's relations, in every
-// catalog and schema, that evaluators may not read (lower case).
-func unreadableNames(ctx context.Context, snap *snapshot) (map[string]bool, error) {
-	rows, err := snap.w.DB().QueryContext(ctx, "SELECT lower(table_name) FROM duckdb_tables() UNION SELECT lower(view_name) FROM duckdb_views()")
+// catalog and schema, that evaluators may not read (lower case). Read once
+// per snapshot, when it is opened.
+func unreadableNames(ctx context.Context, w *warehouse.Warehouse) (map[string]bool, error) {
+	rows, err := w.DB().QueryContext(ctx, "SELECT lower(table_name) FROM duckdb_tables() UNION SELECT lower(view_name) FROM duckdb_views()")
 	if err != nil {
 		return nil, err
 	}

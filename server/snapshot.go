@@ -13,9 +13,12 @@ import (
 // hold a reference while they use it; a refresh swaps in a new snapshot and
 // closes the old one once its last request is done.
 type snapshot struct {
-	w    *warehouse.Warehouse
-	fp   string
-	refs sync.WaitGroup
+	w  *warehouse.Warehouse
+	fp string
+	// unreadable are the names of the snapshot's relations that evaluators
+	// may not read (unreadableNames): the catalog is fixed once opened.
+	unreadable map[string]bool
+	refs       sync.WaitGroup
 }
 
 // snapshots holds the current snapshot.
@@ -101,7 +104,12 @@ func (s *Server) openSnapshot(ctx context.Context, fp string, wc warehouse.Confi
 			return nil, fmt.Errorf("server: prepare warehouse: %w", err)
 		}
 	}
-	return &snapshot{w: w, fp: fp}, nil
+	unreadable, err := unreadableNames(ctx, w)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("server: prepare warehouse: %w", err)
+	}
+	return &snapshot{w: w, fp: fp, unreadable: unreadable}, nil
 }
 
 // feedbackView exposes feedback with its free text only where the person
