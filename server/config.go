@@ -41,8 +41,10 @@ type Config struct {
 	// LagEvery is how often the transformer's consumer lag is sampled for
 	// /metrics. Default 5s.
 	LagEvery time.Duration
-	// RefreshEvery is how often the lake is checked for new files; when its
-	// fingerprint changed the warehouse is re-opened. Default 5s.
+	// RefreshEvery is the wait between one check of the lake for new files
+	// and the next, counted from the end of the check (and of the refresh
+	// it started); when the lake's fingerprint changed the warehouse is
+	// re-opened. Default 5s.
 	RefreshEvery time.Duration
 	// SaveEvery is how often, at most, a refresh saves its warehouse build
 	// (Warehouse.Save, into Warehouse.SaveDir) for the refreshes and the

@@ -138,7 +138,11 @@ func (s *Server) Run(ctx context.Context) error {
 	refreshDone := make(chan struct{})
 	go func() {
 		defer close(refreshDone)
-		t := time.NewTicker(s.cfg.RefreshEvery)
+		// The wait starts when a check ends, not on a ticker's beat: a
+		// refresh longer than --refresh-every is not followed at once by
+		// another, and consecutive refreshes are at least that far apart,
+		// so a --save-every no longer than it saves on every one.
+		t := time.NewTimer(s.cfg.RefreshEvery)
 		defer t.Stop()
 		for {
 			select {
@@ -148,6 +152,7 @@ func (s *Server) Run(ctx context.Context) error {
 				if err := s.refresh(rCtx); err != nil && rCtx.Err() == nil {
 					s.log.Warn("warehouse refresh failed; keeping the previous snapshot", "err", err)
 				}
+				t.Reset(s.cfg.RefreshEvery)
 			}
 		}
 	}()
