@@ -28,7 +28,7 @@ test: ## vet, then every test (needs kcat: see .ci/run)
 bench: build ## national-scale benchmark, ratios against kcat and DuckDB in the same run: table + bench/results.json (see bench/README.md)
 	$(GO) run ./bench -events $(BENCH_EVENTS) -runs $(BENCH_RUNS) -bin $(BIN) -out bench/results.json
 
-bench-year: build ## a national year (40M events) through ingest, transform and the KPI report, then through `evalpipe run` with every report, once each: wall time and peak RSS (no references; about 25 GB of disk)
+bench-year: build ## a national year (40M events) through ingest, transform and the KPI report, then through `evalpipe run` with every report, and that run again over its data directory, once each: wall time and peak RSS (no references; about 25 GB of disk)
 	$(GO) run ./bench -e2e-only -whole -events $(or $(YEAR_EVENTS),40000000) -runs 1 -bin $(BIN) -out bench/results-year.json
 
 lint: ## formatting and vet

@@ -141,14 +141,16 @@ func main() {
 		"go": runtime.Version(), "cpus": runtime.NumCPU(), "when": time.Now().UTC().Format(time.RFC3339),
 	}
 	if *whole {
-		st, err := wholeRun(ctx, gen)
+		st, again, err := wholeRun(ctx, gen)
 		if err != nil {
 			log.Fatalf("whole run: %v", err)
 		}
-		doc["whole_run"] = st
+		doc["whole_run"], doc["whole_run_again"] = st, again
 		perYear := st.Seconds / float64(summary.Events) * 40e6
-		fmt.Printf("%-11s %8.1f s  peak RSS %5.0f MiB  (evalpipe run: one process, embedded broker, every report)  40M events ≈ %.1f min  target ≤ 10 min, ≤ 1 GiB %s\n\n",
+		fmt.Printf("%-11s %8.1f s  peak RSS %5.0f MiB  (evalpipe run: one process, embedded broker, every report)  40M events ≈ %.1f min  target ≤ 10 min, ≤ 1 GiB %s\n",
 			"whole run", st.Seconds, st.MaxRSS, perYear/60, passFail(perYear <= 600 && st.MaxRSS <= 1024))
+		fmt.Printf("%-11s %8.1f s  peak RSS %5.0f MiB  (the same again over its data directory: the log reloaded, the saved build read)  ≤ 1 GiB %s\n\n",
+			"  again", again.Seconds, again.MaxRSS, passFail(again.MaxRSS <= 1024))
 	}
 	b, err := json.MarshalIndent(doc, "", "  ")
 	if err != nil {
@@ -687,26 +689,36 @@ func passFail(ok bool) string {
 // the pipeline: ingest, transform, the warehouse and every report in one
 // process with its embedded broker. The settings are the demo's (its
 // population and unit costs, so every report has material) unless -config
-// names others.
-func wholeRun(ctx context.Context, gen string) (stage, error) {
+// names others. It then runs the same command again over the same data
+// directory, as a service's next month starts: the broker loads the log
+// the first run wrote, ingest finds those exports already in, and the
+// reports read the saved build. Both are timed.
+func wholeRun(ctx context.Context, gen string) (first, again stage, err error) {
 	data := filepath.Join(*work, "whole")
 	os.RemoveAll(data)
 	if !*keep {
 		defer os.RemoveAll(data)
 	}
-	cmd := exec.CommandContext(ctx, *bin, "--data", data, "run", "--input", gen)
-	cmd.Env = os.Environ()
 	settings := *config
 	if settings == "" {
 		found, _ := filepath.Glob(filepath.Join(gen, "*", "evalpipe.demo.yaml"))
 		if len(found) == 0 {
-			return stage{}, fmt.Errorf("no evalpipe.demo.yaml under %s: pass -config", gen)
+			return first, again, fmt.Errorf("no evalpipe.demo.yaml under %s: pass -config", gen)
 		}
 		settings = found[0]
 	}
-	cmd.Env = append(cmd.Env, "EVALPIPE_CONFIG="+settings)
+	run := func() (stage, error) {
+		cmd := exec.CommandContext(ctx, *bin, "--data", data, "run", "--input", gen)
+		cmd.Env = append(os.Environ(), "EVALPIPE_CONFIG="+settings)
+		return timed(cmd, nil)
+	}
 	log.Printf("whole run: evalpipe run --input %s (settings %s)", gen, settings)
-	return timed(cmd, nil)
+	if first, err = run(); err != nil {
+		return first, again, err
+	}
+	log.Printf("whole run again over the same data directory")
+	again, err = run()
+	return first, again, err
 }
 
 func printTable(w io.Writer, s summary, rs []runResult) {
