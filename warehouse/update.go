@@ -223,7 +223,7 @@ func (w *Warehouse) addedViews(ctx context.Context, b *savedBase, schemas map[ev
 var updateHashesSQL = []string{
 	`CREATE OR REPLACE TABLE ` + updateSchema + `.new_duplicate_hashes AS
 SELECT hash('~' || r.event_id) AS h
-FROM lake_rows AS r
+FROM lake_event_ids AS r
 SEMI JOIN (SELECT DISTINCT hash('~' || event_id) AS h FROM ` + updateSchema + `.added_rows) AS a
     ON hash('~' || r.event_id) = a.h
 GROUP BY ALL

@@ -353,6 +353,9 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 			return "", fmt.Errorf("warehouse: view raw_%s: %w", fam, err)
 		}
 	}
+	if _, err := w.db.ExecContext(ctx, idsViewSQL(schemas, byFamily)); err != nil {
+		return "", fmt.Errorf("warehouse: view lake_event_ids: %w", err)
+	}
 	asOf := "'infinity'::TIMESTAMPTZ"
 	if !w.cfg.AsOf.IsZero() {
 		asOf = sqlString(w.cfg.AsOf.UTC().Format(time.RFC3339Nano)) + "::TIMESTAMPTZ"
@@ -440,6 +443,24 @@ func rawViewSQL(tmpl string, fam events.Family, schema string, files []string) s
 		quoted = append(quoted, sqlString(f))
 	}
 	return strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quoted, ", ")+"]").Replace(tmpl)
+}
+
+// idsViewSQL makes lake_event_ids: the event_id of every row lake_rows
+// has (the event families' files, dead letters apart), read by one
+// read_parquet over all those files. The aggregates over every id in the
+// lake (02_events.sql's duplicate hashes, an update's new ones) read it:
+// over lake_rows, a UNION ALL of six scans, DuckDB 1.5.6 took 1.6-1.9 s to
+// aggregate a 10M-event lake's ids against 0.9-1.1 s over one scan (a
+// fresh database each, three runs).
+func idsViewSQL(schemas map[events.Family]string, byFamily map[events.Family][]string) string {
+	var quoted []string
+	for _, fam := range events.Families {
+		quoted = append(quoted, sqlString(schemas[fam]))
+		for _, f := range byFamily[fam] {
+			quoted = append(quoted, sqlString(f))
+		}
+	}
+	return "CREATE OR REPLACE VIEW lake_event_ids AS SELECT event_id FROM read_parquet([" + strings.Join(quoted, ", ") + "], union_by_name = TRUE)"
 }
 
 // fileStatement is one build statement and the file it comes from.

@@ -38,10 +38,12 @@ FROM lake_rows;
 -- (2,082 colliding pairs in a 10M-event lake; none with the prefix).
 -- The hashes are of the whole lake, not only what was recorded by the
 -- as-of instant: the second pass applies the instant, and counts.sql
--- counts the lake's distinct ids from them.
+-- counts the lake's distinct ids from them. lake_event_ids is lake_rows'
+-- event_id read in one scan of every file, not six (warehouse.go,
+-- idsViewSQL): the aggregate takes about half the time.
 CREATE OR REPLACE TABLE duplicate_event_hashes AS
 SELECT hash('~' || event_id) AS h
-FROM lake_rows
+FROM lake_event_ids
 GROUP BY h
 HAVING count(*) > 1;
 
