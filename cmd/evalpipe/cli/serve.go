@@ -98,7 +98,7 @@ func serveCommand(e *env, fs *flag.FlagSet, opts []ff.Option) *ffcli.Command {
 	pollEvery := fs.Duration("poll-every", 5*time.Second, "API poll interval once caught up")
 	reportEvery := fs.String("report-every", "0 6 1 * *", "when to write the KPI report: a cron expression, @every DURATION, or a duration")
 	idleFlush := fs.Duration("idle-flush", 2*time.Second, "commit an idle partition's open lake file after this long: the bound on how late data reaches the warehouse")
-	refreshEvery := fs.Duration("refresh-every", 5*time.Second, "the wait between looks for new lake files (counted from the end of the last look and its refresh); the warehouse is re-opened when there are")
+	refreshEvery := fs.Duration("refresh-every", 5*time.Second, "how long to wait between looks for new lake files, counted from the end of the last look and of the warehouse refresh it started")
 	saveEvery := fs.Duration("save-every", 10*time.Minute, "how often, at most, a refresh saves the warehouse build to DATA/warehouse, for the refreshes and commands that follow (they update it for newer lake files); as short as --refresh-every saves on every refresh; a failed save is tried again this much later")
 	queryTimeout := fs.Duration("query-timeout", 30*time.Second, "time limit of each /api/query")
 	memLimit := fs.String("memory-limit", "1GB", "DuckDB memory_limit for the served warehouse")
