@@ -438,11 +438,17 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 // rawViewSQL fills in 01_raw.sql (or a copy of it under other names) for
 // one family: its schema-only file, then its lake files.
 func rawViewSQL(tmpl string, fam events.Family, schema string, files []string) string {
+	return strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quotedFiles(schema, files), ", ")+"]").Replace(tmpl)
+}
+
+// quotedFiles are a family's schema-only file, then its lake files, as
+// SQL strings: what a read_parquet of the family lists.
+func quotedFiles(schema string, files []string) []string {
 	quoted := []string{sqlString(schema)}
 	for _, f := range files {
 		quoted = append(quoted, sqlString(f))
 	}
-	return strings.NewReplacer("{{family}}", string(fam), "{{files}}", "["+strings.Join(quoted, ", ")+"]").Replace(tmpl)
+	return quoted
 }
 
 // idsViewSQL makes lake_event_ids: the event_id of every row lake_rows
@@ -455,10 +461,7 @@ func rawViewSQL(tmpl string, fam events.Family, schema string, files []string) s
 func idsViewSQL(schemas map[events.Family]string, byFamily map[events.Family][]string) string {
 	var quoted []string
 	for _, fam := range events.Families {
-		quoted = append(quoted, sqlString(schemas[fam]))
-		for _, f := range byFamily[fam] {
-			quoted = append(quoted, sqlString(f))
-		}
+		quoted = append(quoted, quotedFiles(schemas[fam], byFamily[fam])...)
 	}
 	return "CREATE OR REPLACE VIEW lake_event_ids AS SELECT event_id FROM read_parquet([" + strings.Join(quoted, ", ") + "], union_by_name = TRUE)"
 }
