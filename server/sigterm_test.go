@@ -22,9 +22,20 @@ const binKey = "6576616c706970652d7365727665722d746573742d6b65792d33322d62797465
 
 var (
 	binOnce sync.Once
+	binDir  string
 	binPath string
 	binErr  error
 )
+
+// TestMain removes the binary evalpipeBin built, 112 MiB in the temporary
+// directory for every run of these tests otherwise.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 // evalpipeBin builds cmd/evalpipe once per test binary, as e2e's TestMain
 // does, and returns its path.
@@ -36,6 +47,7 @@ func evalpipeBin(t *testing.T) string {
 			binErr = err
 			return
 		}
+		binDir = dir
 		binPath = filepath.Join(dir, "evalpipe")
 		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/evalpipe").CombinedOutput()
 		if err != nil {
