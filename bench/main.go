@@ -61,7 +61,7 @@ var (
 	e2eOnly = flag.Bool("e2e-only", false, "time only the pipeline (ingest, transform, report), without the kcat and DuckDB references: the national-year run (make bench-year)")
 	config  = flag.String("config", "", "evalpipe config file for every command (EVALPIPE_CONFIG), e.g. one with a larger warehouse.memory_limit")
 	whole   = flag.Bool("whole", false, "then time `evalpipe run` over the same inputs once: the whole pipeline in one process with its embedded broker, writing every report, with the demo's settings (make bench-year)")
-	cpuprof = flag.Bool("pprof", false, "write CPU profiles of ingest, transform and report into each run's folder (EVALPIPE_CPUPROFILE)")
+	cpuprof = flag.Bool("pprof", false, "write CPU profiles of ingest, transform and report into each run's folder (EVALPIPE_CPUPROFILE), and DuckDB's profile of each warehouse build (EVALPIPE_DUCKDB_PROFILE)")
 )
 
 func envInt(name string, def int) int {
@@ -468,7 +468,8 @@ func run(ctx context.Context, data, name string, args ...string) (string, stage,
 	cmd := exec.CommandContext(ctx, *bin, append([]string{"--data", data}, args...)...)
 	cmd.Env = os.Environ()
 	if *cpuprof {
-		cmd.Env = append(cmd.Env, "EVALPIPE_CPUPROFILE="+filepath.Join(data, name+".pprof"))
+		cmd.Env = append(cmd.Env, "EVALPIPE_CPUPROFILE="+filepath.Join(data, name+".pprof"),
+			"EVALPIPE_DUCKDB_PROFILE="+filepath.Join(data, name+".duckdb-profile.txt"))
 	}
 	if *config != "" {
 		cmd.Env = append(cmd.Env, "EVALPIPE_CONFIG="+*config)

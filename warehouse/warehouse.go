@@ -98,6 +98,12 @@ type Config struct {
 	// table or view it makes and how long it took): progress on a large
 	// lake, and where a slow build spends its time.
 	Logger *slog.Logger
+	// ProfileFile, when set, is where Open writes DuckDB's profile of its
+	// build: every statement that makes a table runs under EXPLAIN ANALYZE
+	// (profile.go), and the file says which operators and statements the
+	// build's time went to. A diagnosis, for make bench's -pprof and
+	// EVALPIPE_DUCKDB_PROFILE: the profiler adds a little to each statement.
+	ProfileFile string
 	// Evaluation settings for the programme, crisis and qualitative metrics
 	// (see evaluation.go). The zero value is valid: metrics that need a
 	// setting that is absent carry a note instead of a value.
@@ -160,7 +166,8 @@ var (
 type Warehouse struct {
 	db          *sql.DB
 	cfg         Config
-	tmp         string // schema-only Parquet files, removed by Close
+	tmp         string        // schema-only Parquet files, removed by Close
+	prof        *buildProfile // DuckDB's profile of the build, when Config.ProfileFile is set
 	lakeFP      string
 	files       map[string]lakeFile // the lake's committed files by relative path
 	dataAt      time.Time           // latest recorded_at of a visible event
@@ -195,7 +202,14 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	if err := w.newDatabase(); err != nil {
 		return nil, err
 	}
+	if cfg.ProfileFile != "" {
+		w.prof = &buildProfile{}
+	}
+	buildStart := time.Now()
 	key, err := w.build(ctx, byFamily)
+	if err == nil && w.prof != nil {
+		err = w.writeProfile(time.Since(buildStart))
+	}
 	if err != nil {
 		if isOutOfMemory(err) {
 			err = fmt.Errorf("%w\n\nThe warehouse needs more than its memory_limit of %s for this lake: raise it (warehouse.memory_limit in the config, e.g. 2GB; the demo's national year of 40M events fits the default 512MB and peaks at about 1 GiB resident)", err, w.cfg.MemoryLimit)
@@ -399,7 +413,7 @@ func (w *Warehouse) build(ctx context.Context, byFamily map[events.Family][]stri
 		case st.name == "episodes":
 			err = w.buildEpisodes(ctx, name, episodeScores, st.sql, base)
 		case st.drop:
-			if _, err = w.execBuild(ctx, st.sql); err != nil {
+			if err = w.execBuild(ctx, st.name, st.sql); err != nil {
 				err = fmt.Errorf("warehouse: %s (drop %s): %w", name, st.name, err)
 			}
 			w.debug(ctx, "warehouse dropped", "file", name, "object", st.name)
@@ -476,7 +490,7 @@ type fileStatement struct {
 func (w *Warehouse) runParts(ctx context.Context, file, object string, runs []string) error {
 	for i, q := range runs {
 		start := time.Now()
-		if _, err := w.execBuild(ctx, q); err != nil {
+		if err := w.execBuild(ctx, object, q); err != nil {
 			return fmt.Errorf("warehouse: %s (%s): %w", file, object, err)
 		}
 		// What the statement freed goes back to the system before the
@@ -487,14 +501,19 @@ func (w *Warehouse) runParts(ctx context.Context, file, object string, runs []st
 	return nil
 }
 
-// execBuild runs one build statement; tests wrap it to inject failures.
-func (w *Warehouse) execBuild(ctx context.Context, q string) (sql.Result, error) {
+// execBuild runs one build statement of object, under DuckDB's profiler
+// when Config.ProfileFile is set; tests wrap it to inject failures.
+func (w *Warehouse) execBuild(ctx context.Context, object, q string) error {
 	if w.cfg.buildHook != nil {
 		if err := w.cfg.buildHook(q); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return w.db.ExecContext(ctx, q)
+	if w.prof != nil && profilable.MatchString(q) {
+		return w.profiled(ctx, object, q)
+	}
+	_, err := w.db.ExecContext(ctx, q)
+	return err
 }
 
 // statement is one SQL statement of a build file and the object it makes.

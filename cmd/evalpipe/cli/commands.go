@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -115,6 +116,9 @@ func (e *env) warehouseConfig(cfg *Config, asOf string) (warehouse.Config, error
 	wc := warehouse.Config{
 		Lake: lake, TimeZone: cfg.TimeZone, Population: cfg.Population, Version: Version, Evaluation: cfg.Evaluation,
 		MemoryLimit: cfg.Warehouse.MemoryLimit, Threads: cfg.Warehouse.Threads, Logger: e.log,
+		// EVALPIPE_DUCKDB_PROFILE=FILE: DuckDB's profile of the build, as
+		// EVALPIPE_CPUPROFILE is Go's (main.go; make bench's -pprof).
+		ProfileFile: os.Getenv("EVALPIPE_DUCKDB_PROFILE"),
 	}
 	if cfg.Warehouse.saving() {
 		wc.SaveDir = e.savedBuilds()
