@@ -2,17 +2,7 @@ package transform_test
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
-	"math/big"
-	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -23,6 +13,7 @@ import (
 	"github.com/evalpipe/evalpipe/demo"
 	"github.com/evalpipe/evalpipe/events"
 	"github.com/evalpipe/evalpipe/ingest"
+	"github.com/evalpipe/evalpipe/internal/testca"
 	"github.com/evalpipe/evalpipe/kafkaconf"
 	"github.com/evalpipe/evalpipe/lake"
 	"github.com/evalpipe/evalpipe/transform"
@@ -39,24 +30,9 @@ import (
 // wrong password fails with an error that says it is authentication.
 func TestScaleOut(t *testing.T) {
 	dir := t.TempDir()
-	caFile, serverTLS := testCA(t, dir)
-	cluster, err := kfake.NewCluster(
-		kfake.NumBrokers(3),
-		kfake.TLS(serverTLS),
-		kfake.EnableSASL(),
-		kfake.Superuser("SCRAM-SHA-256", "evalpipe", "s3cret"),
-		kfake.DefaultNumPartitions(3),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cluster.Close()
-	addrs := cluster.ListenAddrs()
-	if len(addrs) != 3 {
-		t.Fatalf("cluster listens on %v, want three brokers", addrs)
-	}
+	addrs, caFile := testca.Cluster(t, dir, kfake.DefaultNumPartitions(3))
 	k := &kafkaconf.Config{Brokers: addrs, TLS: true, CAFile: caFile,
-		SASLMechanism: "scram-sha-256", SASLUser: "evalpipe", SASLPassword: "s3cret"}
+		SASLMechanism: "scram-sha-256", SASLUser: testca.User, SASLPassword: testca.Password}
 	if err := k.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -168,42 +144,6 @@ func TestScaleOut(t *testing.T) {
 	if int64(len(ids)) != sum.Ingested || twice > 0 {
 		t.Errorf("lake: %d distinct events (%d not exactly once), want each of %d once", len(ids), twice, sum.Ingested)
 	}
-}
-
-// testCA writes a self-signed CA to dir/ca.pem and returns its path and a
-// server TLS config whose certificate it signed, valid for 127.0.0.1.
-func testCA(t *testing.T, dir string) (string, *tls.Config) {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "evalpipe test CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kfake"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		DNSNames: []string{"localhost"}, KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caFile := filepath.Join(dir, "ca.pem")
-	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return caFile, &tls.Config{MinVersion: tls.VersionTLS12,
-		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 }
 
 // waitForGroup waits until the consumer group is Stable with n members that
