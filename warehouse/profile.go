@@ -96,15 +96,16 @@ func parseProfile(object, plan string) (statementProfile, error) {
 	return sp, nil
 }
 
-// writeProfile writes the build's profile to Config.ProfileFile.
+// writeProfile writes the build's profile to Config.ProfileFile; Open
+// warns when it cannot.
 func (w *Warehouse) writeProfile(took time.Duration) error {
 	f, err := os.Create(w.cfg.ProfileFile)
-	if err != nil {
-		return fmt.Errorf("warehouse: profile: %w", err)
+	if err == nil {
+		w.prof.write(f, w.cfg.Lake, took)
+		err = f.Close()
 	}
-	w.prof.write(f, w.cfg.Lake, took)
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("warehouse: profile: %w", err)
+	if err != nil {
+		return fmt.Errorf("warehouse: DuckDB's profile of the build (EVALPIPE_DUCKDB_PROFILE) not written: %w; going on without it", err)
 	}
 	w.info("warehouse: DuckDB's profile of the build written", "file", w.cfg.ProfileFile)
 	return nil

@@ -84,6 +84,11 @@ func TestProfileFile(t *testing.T) {
 		t.Errorf("the profile does not name its lake:\n%s", text)
 	}
 
+	// A profile that cannot be written is not worth the command: Open
+	// still opens the warehouse.
+	openFixture(t, Config{Lake: w.cfg.Lake, ProfileFile: filepath.Join(dir, "no-such-folder", "build.txt"),
+		Now: func() time.Time { return time.Date(2024, 8, 1, 12, 0, 0, 0, time.UTC) }})
+
 	// The same lake and settings again: the saved build is used.
 	again := filepath.Join(dir, "again.txt")
 	openFixture(t, Config{Lake: w.cfg.Lake, Population: 200000, episodeParts: 2, ProfileFile: again, SaveDir: saves,

@@ -208,7 +208,10 @@ func Open(ctx context.Context, cfg Config) (*Warehouse, error) {
 	buildStart := time.Now()
 	key, err := w.build(ctx, byFamily)
 	if err == nil && w.prof != nil {
-		err = w.writeProfile(time.Since(buildStart))
+		// A diagnosis: the command goes on without it.
+		if perr := w.writeProfile(time.Since(buildStart)); perr != nil {
+			w.warn(perr.Error())
+		}
 	}
 	if err != nil {
 		if isOutOfMemory(err) {
