@@ -146,9 +146,9 @@ func main() {
 			log.Fatalf("whole run: %v", err)
 		}
 		doc["whole_run"], doc["whole_run_again"] = st, again
-		perYear := st.Seconds / float64(summary.Events) * 40e6
-		fmt.Printf("%-11s %8.1f s  peak RSS %5.0f MiB  (evalpipe run: one process, embedded broker, every report)  40M events ≈ %.1f min  target ≤ 10 min, ≤ 1 GiB %s\n",
-			"whole run", st.Seconds, st.MaxRSS, perYear/60, passFail(perYear <= 600 && st.MaxRSS <= 1024))
+		estimate, verdict := yearVerdict(summary.Events, st.Seconds, st.MaxRSS)
+		fmt.Printf("%-11s %8.1f s  peak RSS %5.0f MiB  (evalpipe run: one process, embedded broker, every report)  %s  target ≤ 10 min, ≤ 1 GiB %s\n",
+			"whole run", st.Seconds, st.MaxRSS, estimate, verdict)
 		fmt.Printf("%-11s %8.1f s  peak RSS %5.0f MiB  (the same again over its data directory: the log reloaded, the saved build read)  ≤ 1 GiB %s\n\n",
 			"  again", again.Seconds, again.MaxRSS, passFail(again.MaxRSS <= 1024))
 	}
@@ -686,6 +686,24 @@ func passFail(ok bool) string {
 	return "SHORT"
 }
 
+// minYearEvents is the fewest events whose time the bench scales up to a
+// national year's 40M and judges against the target: below it the fixed
+// costs (starting the broker and processes, DuckDB's start, every report's
+// rendering) dominate, and 100k events in 2 s would read as 13 minutes.
+const minYearEvents = 1_000_000
+
+// yearVerdict judges a run of events taking seconds at peak rssMiB
+// against the national-year target (≤ 10 minutes for 40M events, ≤ 1 GiB),
+// scaling the time linearly, and says what it estimated.
+func yearVerdict(events int64, seconds, rssMiB float64) (estimate, verdict string) {
+	perYear := seconds / float64(events) * 40e6
+	estimate = fmt.Sprintf("40M events ≈ %.1f min", perYear/60)
+	if events < minYearEvents {
+		return estimate, fmt.Sprintf("not judged under %d events (make bench-year runs 40M)", minYearEvents)
+	}
+	return estimate, passFail(perYear <= 600 && rssMiB <= 1024)
+}
+
 // wholeRun times `evalpipe run` over the generated inputs, as a user runs
 // the pipeline: ingest, transform, the warehouse and every report in one
 // process with its embedded broker. The settings are the demo's (its
@@ -735,8 +753,8 @@ func printTable(w io.Writer, s summary, rs []runResult) {
 		}{{"ingest", med(func(r runResult) stage { return r.Ingest })}, {"transform", med(func(r runResult) stage { return r.Transform })}, {"report", med(func(r runResult) stage { return r.Report })}} {
 			fmt.Fprintf(w, "%-11s %8.1f s  peak RSS %5.0f MiB  %8.0f events/s\n", st.name, st.s.Seconds, st.s.MaxRSS, float64(s.Events)/st.s.Seconds)
 		}
-		perYear := s.E2ESeconds / float64(s.Events) * 40e6
-		fmt.Fprintf(w, "%-11s %8.1f s  peak RSS %5.0f MiB (broker %.0f)  40M events ≈ %.1f min  target ≤ 10 min, ≤ 1 GiB %s\n\n", "end to end", s.E2ESeconds, s.E2EMaxRSS, s.BrokerRSS, perYear/60, pass(perYear <= 600 && s.E2EMaxRSS <= 1024))
+		estimate, verdict := yearVerdict(s.Events, s.E2ESeconds, s.E2EMaxRSS)
+		fmt.Fprintf(w, "%-11s %8.1f s  peak RSS %5.0f MiB (broker %.0f)  %s  target ≤ 10 min, ≤ 1 GiB %s\n\n", "end to end", s.E2ESeconds, s.E2EMaxRSS, s.BrokerRSS, estimate, verdict)
 		return
 	}
 	fmt.Fprintf(w, "%-11s %-44s %-26s %-9s %s\n", "stage", "evalpipe", "reference (same run)", "ratio", "target")
@@ -748,8 +766,8 @@ func printTable(w io.Writer, s summary, rs []runResult) {
 		fmt.Fprintf(w, "%-11s %-44s %-26s %-9.2f %s\n", "", fmt.Sprintf("the same, a saved build updated %.1f s", s.ReportUpdSecs), fmt.Sprintf("(update and save %.1f s)", s.SaveUpdSecs), s.ReportUpdRatio,
 			fmt.Sprintf("not the target's measure: saved before the newest files (%.1f%% of the rows, %.1f%% of the referrals)", 100*s.NewRows, 100*s.NewReferrals))
 	}
-	perYear := s.E2ESeconds / float64(s.Events) * 40e6
-	fmt.Fprintf(w, "%-11s %-44s %-26s %-9s %s %s\n", "end to end", fmt.Sprintf("%.0f s, peak RSS %.0f MiB (broker %.0f)", s.E2ESeconds, s.E2EMaxRSS, s.BrokerRSS), fmt.Sprintf("40M events ≈ %.1f min", perYear/60), "-", "≤ 10 min, ≤ 1 GiB", pass(perYear <= 600 && s.E2EMaxRSS <= 1024))
+	estimate, verdict := yearVerdict(s.Events, s.E2ESeconds, s.E2EMaxRSS)
+	fmt.Fprintf(w, "%-11s %-44s %-26s %-9s %s %s\n", "end to end", fmt.Sprintf("%.0f s, peak RSS %.0f MiB (broker %.0f)", s.E2ESeconds, s.E2EMaxRSS, s.BrokerRSS), estimate, "-", "≤ 10 min, ≤ 1 GiB", verdict)
 	fmt.Fprintln(w)
 }
 

@@ -191,3 +191,23 @@ func BenchmarkPrefixIDs(b *testing.B) {
 		}
 	})
 }
+
+// The national-year target is judged only from runs large enough to scale
+// up: 100k events in 2 s would read as 13 minutes.
+func TestYearVerdict(t *testing.T) {
+	for _, c := range []struct {
+		events        int64
+		seconds, rss  float64
+		estimate, got string
+	}{
+		{100_000, 2, 184, "40M events ≈ 13.3 min", "not judged under 1000000 events (make bench-year runs 40M)"},
+		{10_000_000, 72, 810, "40M events ≈ 4.8 min", "ok"},
+		{10_000_000, 160, 810, "40M events ≈ 10.7 min", "SHORT"},
+		{10_000_000, 72, 1100, "40M events ≈ 4.8 min", "SHORT"},
+	} {
+		estimate, verdict := yearVerdict(c.events, c.seconds, c.rss)
+		if estimate != c.estimate || verdict != c.got {
+			t.Errorf("yearVerdict(%d, %v, %v) = %q, %q; want %q, %q", c.events, c.seconds, c.rss, estimate, verdict, c.estimate, c.got)
+		}
+	}
+}
