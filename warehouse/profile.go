@@ -17,15 +17,16 @@ import (
 // executes it as before and returns DuckDB's own profile of it, and Open
 // writes where the build's time went: operator time by operator type over
 // the whole build, and each statement's wall time, CPU time, DuckDB's
-// temporary files after it and its largest operators. It answers what Go's pprof cannot: evalpipe's CPU
-// profile of a KPI report puts almost all of it inside DuckDB's C++ code
-// (make bench's -pprof), which pprof does not break down.
+// temporary files after it and its largest operators. It answers what
+// Go's pprof cannot: evalpipe's CPU profile of a KPI report puts almost
+// all of it inside DuckDB's C++ code (make bench's -pprof), which pprof
+// does not break down.
 
-// profilable matches the statements EXPLAIN ANALYZE can run: DuckDB runs a
-// CREATE TABLE AS or an INSERT and returns its plan; views and drops cost
-// nothing worth profiling and run as they are.
-// A statement may start with comment lines.
-var profilable = regexp.MustCompile(`(?is)^(\s*--[^\n]*\n)*\s*(CREATE (OR REPLACE )?(TEMP |TEMPORARY )?TABLE \S+ AS|INSERT INTO)\s`)
+// profilable matches the first code line (firstCode) of the statements
+// EXPLAIN ANALYZE can run: DuckDB runs a CREATE TABLE AS or an INSERT and
+// returns its plan; views and drops cost nothing worth profiling and run
+// as they are.
+var profilable = regexp.MustCompile(`(?i)^(CREATE (OR REPLACE )?(TEMP |TEMPORARY )?TABLE \S+ AS|INSERT INTO)(\s|$)`)
 
 // buildProfile is what EXPLAIN ANALYZE said of each statement of a build.
 type buildProfile struct {
@@ -114,14 +115,13 @@ func (w *Warehouse) writeProfile(took time.Duration) error {
 // write prints the profile: operator types by their time over the whole
 // build, then each statement.
 func (p *buildProfile) write(out io.Writer, lake string, took time.Duration) {
-	var latency, cpu, ops float64
+	var latency, cpu float64
 	byOp := map[string]float64{}
 	for _, s := range p.stmts {
 		latency += s.latency
-		cpu += s.cpu
+		cpu += s.cpu // DuckDB's cpu_time: its operators' time, summed
 		for op, t := range s.ops {
 			byOp[op] += t
-			ops += t // DuckDB's cpu_time is this sum; the shares use it
 		}
 	}
 	fmt.Fprintf(out, "DuckDB's profile of a warehouse build (EXPLAIN ANALYZE of each statement that makes a table)\n")
@@ -136,7 +136,7 @@ func (p *buildProfile) write(out io.Writer, lake string, took time.Duration) {
 	}
 	fmt.Fprintf(out, "%-28s %9s %6s\n", "operator", "CPU s", "share")
 	for _, op := range byTime(byOp) {
-		fmt.Fprintf(out, "%-28s %9.2f %5.1f%%\n", op, byOp[op], 100*byOp[op]/max(ops, 1e-9))
+		fmt.Fprintf(out, "%-28s %9.2f %5.1f%%\n", op, byOp[op], 100*byOp[op]/max(cpu, 1e-9))
 	}
 	fmt.Fprintf(out, "\n%-28s %8s %8s %10s  %s\n", "statement", "wall s", "CPU s", "temp MiB", "largest operators (s)")
 	for _, s := range p.stmts {

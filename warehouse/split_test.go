@@ -52,15 +52,6 @@ func TestSplitStatements(t *testing.T) {
 	}
 }
 
-func firstCode(sql string) string {
-	for _, l := range strings.Split(sql, "\n") {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
-			return t
-		}
-	}
-	return ""
-}
-
 // Every metric of sql/metrics/ is written so that its breakdowns are one
 // read of its cohort (groupingsQuery's single-pass form), and the form
 // gives the same groups as one SELECT per grouping.

@@ -512,7 +512,7 @@ func (w *Warehouse) execBuild(ctx context.Context, object, q string) error {
 			return err
 		}
 	}
-	if w.prof != nil && profilable.MatchString(q) {
+	if w.prof != nil && profilable.MatchString(firstCode(q)) {
 		return w.profiled(ctx, object, q)
 	}
 	_, err := w.db.ExecContext(ctx, q)
@@ -546,11 +546,7 @@ func splitStatements(file string) []statement {
 			continue
 		}
 		st := statement{sql: strings.Join(cur, "\n")}
-		for _, l := range cur {
-			l = strings.TrimSpace(l)
-			if l == "" || strings.HasPrefix(l, "--") {
-				continue
-			}
+		if l := firstCode(st.sql); l != "" {
 			if m := createPattern.FindStringSubmatch(l); m != nil {
 				st.name, st.table = m[2], strings.EqualFold(m[1], "TABLE")
 			} else if m := dropPattern.FindStringSubmatch(l); m != nil {
@@ -558,19 +554,26 @@ func splitStatements(file string) []statement {
 			} else {
 				st.name = l
 			}
-			break
 		}
 		out = append(out, st)
 		cur = nil
 	}
-	for _, l := range cur {
-		if t := strings.TrimSpace(l); t != "" && !strings.HasPrefix(t, "--") {
-			// a statement without its semicolon: run it as it is
-			out = append(out, statement{name: t, sql: strings.Join(cur, "\n")})
-			break
-		}
+	if rest := strings.Join(cur, "\n"); firstCode(rest) != "" {
+		// a statement without its semicolon: run it as it is
+		out = append(out, statement{name: firstCode(rest), sql: rest})
 	}
 	return out
+}
+
+// firstCode is the first line of sql, trimmed, that is neither blank nor
+// a comment: what a statement does. "" when there is none.
+func firstCode(sql string) string {
+	for _, l := range strings.Split(sql, "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "--") {
+			return l
+		}
+	}
+	return ""
 }
 
 // sandbox confines the database to the lake (and ExportDir): after it, no
